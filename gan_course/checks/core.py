@@ -1,0 +1,181 @@
+"""The machinery every auto-check uses.
+
+A check is a function that takes the learner's function or class and runs it inside a `Check`::
+
+    def check_d_loss(fn) -> None:
+        with Check("d_loss") as c:
+            real, fake = fixed_logits()
+            got = c.call(fn, real, fake)            # stub -> "not implemented yet"
+            c.expect_scalar(got, hint="did you forget .mean()?")
+            c.expect_close(got, losses.d_loss_bce(real, fake), "the loss on fixed logits",
+                           hint="pass logits, not probabilities")
+
+Inside `Check` the RNGs are forked and seeded, so checks are deterministic and the learner's
+random state is left exactly as it was. On success one line is printed. On failure `CheckFailed`
+says what was checked, what was expected, what came back, and a hint; in Jupyter it shows as that
+message alone, without a traceback through the course's code.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+PASS_MARK, FAIL_MARK = "✔", "✘"
+
+
+class CheckFailed(AssertionError):
+    """A check found a mistake. The message teaches: what, expected, got, hint."""
+
+    def __init__(self, task: str, what: str, expected=None, got=None, hint: str | None = None):
+        self.task, self.what, self.expected, self.got, self.hint = task, what, expected, got, hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"{FAIL_MARK} {self.task}: {self.what}"]
+        if self.expected is not None:
+            lines.append(f"    expected: {self.expected}")
+        if self.got is not None:
+            lines.append(f"    got:      {self.got}")
+        if self.hint:
+            lines.append(f"    hint: {self.hint}")
+        return "\n".join(lines)
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [self.render()]
+
+
+class NotImplementedYet(CheckFailed):
+    """The learner's function still raises NotImplementedError."""
+
+    def __init__(self, task: str):
+        super().__init__(
+            task,
+            "not implemented yet",
+            hint="replace `raise NotImplementedError` in the cell above with your code, "
+            "run that cell, then run this check again.",
+        )
+
+
+class LearnerError(CheckFailed):
+    """The learner's code raised an exception while being checked."""
+
+
+class Check:
+    """One check of one task: a context that seeds, counts expectations, and prints the verdict."""
+
+    def __init__(self, task: str, seed: int = 0) -> None:
+        self.task, self.seed, self.count = task, seed, 0
+
+    def __enter__(self) -> Check:
+        self._fork = torch.random.fork_rng(devices=[])
+        self._fork.__enter__()
+        self._np_state, self._py_state = np.random.get_state(), random.getstate()
+        torch.manual_seed(self.seed)
+        np.random.seed(self.seed)
+        random.seed(self.seed)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._fork.__exit__(None, None, None)
+        np.random.set_state(self._np_state)
+        random.setstate(self._py_state)
+        if exc_type is None:
+            print(f"{PASS_MARK} {self.task}: all {self.count} checks passed")
+        return False
+
+    # -- calling the learner's code ----------------------------------------------------------
+
+    def call(self, fn, *args, **kwargs):
+        """Call the learner's `fn`; turn NotImplementedError and crashes into teaching errors."""
+        if not callable(fn):
+            raise CheckFailed(self.task, "expected something callable",
+                              got=f"{type(fn).__name__}: {fn!r}"[:200])  # fmt: skip
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError:
+            raise NotImplementedYet(self.task) from None
+        except CheckFailed:
+            raise
+        except Exception as err:
+            raise LearnerError(
+                self.task, f"your code raised {type(err).__name__}: {err}",
+                hint=_learner_line(err), got=None,
+            ) from err  # fmt: skip
+
+    # -- expectations ------------------------------------------------------------------------
+
+    def expect(self, ok: bool, what: str, expected=None, got=None, hint=None) -> None:
+        """The basic step: count it, and fail with a teaching message when `ok` is false."""
+        self.count += 1
+        if not ok:
+            raise CheckFailed(self.task, what, expected, got, hint)
+
+    def expect_tensor(self, got, what: str = "the result", hint=None) -> Tensor:
+        self.expect(isinstance(got, Tensor), f"{what} should be a torch.Tensor",
+                    "torch.Tensor", type(got).__name__, hint)  # fmt: skip
+        return got
+
+    def expect_shape(self, got: Tensor, shape, what: str = "the shape", hint=None) -> None:
+        self.expect(tuple(got.shape) == tuple(shape), what, tuple(shape), tuple(got.shape), hint)
+
+    def expect_scalar(self, got, what: str = "the result", hint=None) -> float:
+        """A Python number or a 0-d tensor; returns it as a float."""
+        if isinstance(got, Tensor):
+            self.expect(got.dim() == 0, f"{what} should be a single number (a 0-d tensor)",
+                        "shape ()", f"shape {tuple(got.shape)}", hint)  # fmt: skip
+            return got.item()
+        self.expect(isinstance(got, int | float) and not isinstance(got, bool),
+                    f"{what} should be a number", "float or 0-d tensor", type(got).__name__, hint)  # fmt: skip
+        return float(got)
+
+    def expect_close(
+        self, got, want, what: str, hint=None, mistakes=(), atol=1e-5, rtol=1e-4
+    ) -> None:
+        """`got` should equal `want`. `mistakes` is a list of (wrong value, hint): when `got`
+        equals one of those, its hint is the one shown, since we know what went wrong."""
+        if not _close(got, want, atol, rtol):
+            hint = next((h for wrong, h in mistakes if _close(got, wrong, atol, rtol)), hint)
+        self.expect(_close(got, want, atol, rtol), what, _short(want), _short(got), hint)
+
+    def expect_module(self, obj, what: str = "your network") -> None:
+        self.expect(isinstance(obj, torch.nn.Module), f"{what} should be a torch.nn.Module",
+                    "an nn.Module instance", type(obj).__name__,
+                    hint="subclass nn.Module and call super().__init__() first")  # fmt: skip
+
+
+def _close(a, b, atol: float, rtol: float) -> bool:
+    a = torch.as_tensor(a, dtype=torch.float64).detach().cpu()
+    b = torch.as_tensor(b, dtype=torch.float64).detach().cpu()
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
+
+
+def _short(t) -> str:
+    """A tensor as a short, stable string for messages."""
+    t = torch.as_tensor(t, dtype=torch.float64).detach().cpu()
+    if t.dim() == 0:
+        value = t.item()
+        return "nan" if math.isnan(value) else f"{value:.5g}"
+    flat = ", ".join(f"{v:.4g}" for v in t.flatten()[:6].tolist())
+    more = ", ..." if t.numel() > 6 else ""
+    return f"shape {tuple(t.shape)}: [{flat}{more}]"
+
+
+def _learner_line(err: BaseException) -> str:
+    """Where in the learner's code `err` was raised: the deepest frame outside torch/gan_course."""
+    frames = traceback.extract_tb(err.__traceback__)
+    mine = [f for f in frames if not f.filename.startswith(PACKAGE_DIR)
+            and "site-packages" not in f.filename and not f.filename.startswith(sys.prefix)]  # fmt: skip
+    if not mine:
+        return "the error came from a library call your code made; check its arguments"
+    f = mine[-1]
+    where = "your cell" if "ipykernel" in f.filename or f.filename.startswith("<") else f.filename
+    return f"it happened in {where}, line {f.lineno}: {(f.line or '').strip()}"

@@ -1,0 +1,107 @@
+"""Checks for exercise 03: the discriminator."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+
+from .. import losses, metrics
+from ..data import ring_of_8
+from ..models import MLPDiscriminator
+from .core import Check
+
+
+def _ring_vs_centre(n: int = 256):
+    """Real: the ring of 8. Fake: a blob at its centre. No straight line separates them."""
+    return ring_of_8().sample(n), 0.5 * torch.randn(n, 2)
+
+
+def check_discriminator_2d(cls) -> None:
+    """`Discriminator2D(hidden)`: an MLP from 2-D points to one logit per point, shape (N,)."""
+    with Check("Discriminator2D") as c:
+        net = c.call(cls, 32)  # hidden=32
+        c.expect_module(net)
+        out = c.expect_tensor(c.call(net, torch.randn(16, 2)), "Discriminator2D(32)(x)")
+        hint = ("return one logit per sample, shape (N,): .squeeze(1) the last dimension"
+                if tuple(out.shape) == (16, 1) else "the last layer maps hidden -> 1")  # fmt: skip
+        c.expect_shape(out, (16,), "the output shape for x of shape (16, 2)", hint=hint)
+        real, fake = _ring_vs_centre()
+        train_losses = c.call(_train, net, real, fake)
+        with torch.no_grad():
+            real_logits, fake_logits = net(real), net(fake)
+        top = real_logits.max().item()
+        c.expect(top > 1 or fake_logits.min().item() < 0, "are the outputs logits?",
+                 "raw scores, any real number", "values confined to (0, 1)",
+                 hint="that's a probability: drop the final Sigmoid and return the logit; "
+                 "the loss applies the sigmoid itself, stably")  # fmt: skip
+        acc = metrics.d_accuracy(real_logits, fake_logits)
+        c.expect(acc >= 0.9, "accuracy on ring vs centre after 200 Adam steps", ">= 0.90",
+                 f"{acc:.2f} (final loss {train_losses[-1]:.3f})",
+                 hint="one straight line can't separate a ring from its centre: put "
+                 "nn.LeakyReLU(0.2) between the Linear layers")  # fmt: skip
+
+
+def _train(net, real, fake, steps: int = 200):
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = losses.d_loss_bce(net(real), net(fake))
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return history
+
+
+def check_d_accuracy(fn) -> None:
+    """`d_accuracy(real_logits, fake_logits)`: the fraction of all samples classified right."""
+    with Check("d_accuracy") as c:
+        real = torch.tensor([2.0, 0.3, -1.0, 0.7, -0.2, 1.5])
+        fake = torch.tensor([-3.0, 0.4, -0.4, 0.2])  # unequal sizes on purpose
+        got = c.expect_scalar(c.call(fn, real, fake), "d_accuracy(real, fake)")
+        mistakes = [
+            (0.7, "these are logits, not probabilities: threshold at 0 (sigmoid(0) = 0.5)"),
+            (0.4, "real and fake are swapped: real is right when its logit > 0"),
+            (6.0, "that's a count: divide by the number of samples (use .mean())"),
+            ((4 / 6 + 2 / 4) / 2, "averaging the two batch accuracies weighs a sample of the "
+             "smaller batch more: pool all samples, then take the mean"),
+        ]  # fmt: skip
+        c.expect_close(got, metrics.d_accuracy(real, fake), "accuracy on 6 real + 4 fake logits",
+                       hint="real is right when logit > 0, fake when logit < 0",
+                       mistakes=mistakes)  # fmt: skip
+        c.expect_close(c.call(fn, real.abs() + 1, -fake.abs() - 1), 1.0,
+                       "accuracy when every sample is classified right")  # fmt: skip
+
+
+def check_train_discriminator(fn) -> None:
+    """`train_discriminator(D, real, fake, steps, lr)`: D alone vs fixed fakes; returns losses."""
+    with Check("train_discriminator") as c:
+        net = MLPDiscriminator(2, (32, 32))
+        before = copy.deepcopy(net)
+        real, fake = _ring_vs_centre()
+        got = c.call(fn, net, real, fake, steps=100, lr=1e-2)
+        c.expect(isinstance(got, Sequence) and len(got) == 100,
+                 "the returned losses", "a list of 100 numbers, one per step",
+                 f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}",
+                 hint="append loss.item() to a list at every step and return it")  # fmt: skip
+        with torch.no_grad():
+            r, f = before(real), before(fake)
+        first = torch.as_tensor(float(got[0]))
+        mistakes = [
+            (losses.d_loss_bce(f, r), "labels swapped: real samples get label 1, fakes 0"),
+            (256 * losses.d_loss_bce(r, f), "sum instead of mean: average the loss over the batch"),
+            (losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
+             "sigmoid applied twice: D returns logits, pass them straight to the loss"),
+        ]  # fmt: skip
+        c.expect_close(first, losses.d_loss_bce(r, f), "the first loss (D as it was given)",
+                       hint="record the BCE loss of D(real) vs label 1 and D(fake) vs label 0",
+                       mistakes=mistakes, rtol=1e-3)  # fmt: skip
+        moved = any(not torch.equal(a, b) for a, b in zip(net.parameters(), before.parameters()))
+        c.expect(moved, "did D's parameters change?", "yes", "no",
+                 hint="call optimizer.step() after loss.backward()")  # fmt: skip
+        with torch.no_grad():
+            acc = metrics.d_accuracy(net(real), net(fake))
+        c.expect(acc >= 0.95, "accuracy after 100 steps", ">= 0.95", f"{acc:.2f}",
+                 hint="call optimizer.zero_grad() every step, and use Adam with the given lr")  # fmt: skip

@@ -1,0 +1,202 @@
+"""Data for the course: toy distributions made in code, and real digits that ship with packages.
+
+Two kinds of data, one interface for training (`gan_course.train.train_gan` takes either):
+
+* a *distribution* with `.sample(n)`: the 2-D mixtures (ring of 8, grid of 25), a spiral, two
+  moons, a 1-D mixture. They are known exactly, so we can measure how well a GAN matches them.
+* a *dataset*: a tensor of images `(N, 1, H, W)` in [-1, 1]: scikit-learn's handwritten digits
+  (bundled, 8x8 or 16x16), or MNIST / FashionMNIST through torchvision when you ask for a download.
+
+`load_dataset(name)` reaches all of them by name; `DATASETS` lists the names.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """An equal-weight mixture of isotropic Gaussians: `means` (K, D), one `std` for all."""
+
+    means: Tensor
+    std: float
+    name: str = "mixture"
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """`n` samples (n, D): pick a mode uniformly, add N(0, std^2) noise."""
+        modes = torch.randint(len(self.means), (n,), generator=generator)
+        noise = torch.randn(n, self.dim, generator=generator)
+        return self.means[modes] + self.std * noise
+
+    def density(self, x: Tensor) -> Tensor:
+        """p(x) for points `x` (N, D) -> (N,)."""
+        sq_dist = torch.cdist(x, self.means).pow(2)  # (N, K)
+        norm = (2 * math.pi * self.std**2) ** (self.dim / 2)
+        return torch.exp(-sq_dist / (2 * self.std**2)).mean(dim=1) / norm
+
+
+def ring_of_8(radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
+    """8 Gaussians evenly spaced on a circle: the classic mode-collapse test (Metz et al. 2017)."""
+    angles = torch.arange(8) * (2 * math.pi / 8)
+    means = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+    return GaussianMixture(means, std, "ring of 8")
+
+
+def grid_of_25(spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
+    """25 Gaussians on a 5x5 grid, means in {-4, -2, 0, 2, 4}^2 (VEEGAN / PacGAN)."""
+    ticks = spacing * torch.arange(-2, 3, dtype=torch.float32)
+    means = torch.cartesian_prod(ticks, ticks)
+    return GaussianMixture(means, std, "grid of 25")
+
+
+def mixture_1d(means=(-2.0, 0.5, 2.5), std: float = 0.4) -> GaussianMixture:
+    """A 1-D mixture, for plots of densities and of the optimal discriminator."""
+    return GaussianMixture(torch.tensor(means).unsqueeze(1), std, "1-D mixture")
+
+
+class Spiral:
+    """A noisy two-turn spiral: one connected, curved mode."""
+
+    name = "spiral"
+    dim = 2
+
+    def __init__(self, turns: float = 2.0, noise: float = 0.05) -> None:
+        self.turns, self.noise = turns, noise
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        t = torch.rand(n, generator=generator).sqrt()  # sqrt: equal density along the arc
+        angle = 2 * math.pi * self.turns * t
+        points = 3 * t.unsqueeze(1) * torch.stack([angle.cos(), angle.sin()], dim=1)
+        return points + self.noise * torch.randn(n, 2, generator=generator)
+
+
+class Moons:
+    """Two interleaving half circles (as scikit-learn's make_moons), centred on the origin."""
+
+    name = "moons"
+    dim = 2
+
+    def __init__(self, noise: float = 0.05) -> None:
+        self.noise = noise
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        angle = math.pi * torch.rand(n, generator=generator)
+        upper = torch.rand(n, generator=generator) < 0.5
+        x = torch.where(upper, angle.cos(), 1 - angle.cos())
+        y = torch.where(upper, angle.sin(), 0.5 - angle.sin())
+        points = torch.stack([x - 0.5, y - 0.25], dim=1) * 1.5
+        return points + self.noise * torch.randn(n, 2, generator=generator)
+
+
+def latent_noise(n: int, latent_dim: int, device=None, generator=None) -> Tensor:
+    """The generator's input: z ~ N(0, I), one row per sample, shape (n, latent_dim)."""
+    return torch.randn(n, latent_dim, device=device, generator=generator)
+
+
+# ---------------------------------------------------------------------------- image datasets
+
+
+def digits(size: int = 8) -> Tensor:
+    """scikit-learn's 1,797 handwritten digits as (1797, 1, size, size) in [-1, 1].
+
+    They ship with scikit-learn, so this works offline. `size=16` upsamples bilinearly.
+    """
+    return digits_with_labels(size)[0]
+
+
+def digits_with_labels(size: int = 8) -> tuple[Tensor, Tensor]:
+    """The bundled digits and their labels 0-9: images (N, 1, size, size), labels (N,)."""
+    from sklearn.datasets import load_digits
+
+    if size not in (8, 16):
+        raise ValueError(f"digits come at size 8 or 16, not {size}")
+    bunch = load_digits()
+    images = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1)  # (N, 1, 8, 8), 0..16
+    images = images / 8 - 1  # -> [-1, 1], the range of a tanh generator
+    if size == 16:
+        images = F.interpolate(images, size=16, mode="bilinear", align_corners=False)
+    return images, torch.tensor(bunch.target)
+
+
+def default_data_dir() -> Path:
+    """Where downloads go: `GAN_COURSE_DATA`, else ~/.cache/gan-course."""
+    return Path(os.environ.get("GAN_COURSE_DATA", Path.home() / ".cache" / "gan-course"))
+
+
+class DownloadError(RuntimeError):
+    """A dataset could not be fetched; the message names the offline alternative."""
+
+
+def mnist(
+    *, fashion: bool = False, train: bool = True, download: bool = False, root=None
+) -> Tensor:
+    """MNIST (or FashionMNIST) as (N, 1, 28, 28) in [-1, 1], through torchvision.
+
+    Nothing is downloaded unless you pass `download=True`. Files already under `root`
+    (default `default_data_dir()`) are used as they are.
+    """
+    return mnist_with_labels(fashion=fashion, train=train, download=download, root=root)[0]
+
+
+def mnist_with_labels(*, fashion=False, train=True, download=False, root=None):
+    """MNIST or FashionMNIST images (N, 1, 28, 28) in [-1, 1] and labels (N,)."""
+    from torchvision import datasets
+
+    cls = datasets.FashionMNIST if fashion else datasets.MNIST
+    name = cls.__name__
+    root = Path(root) if root is not None else default_data_dir()
+    try:
+        ds = cls(root=str(root), train=train, download=download)
+    except RuntimeError as err:
+        if download:
+            raise _download_error(name, err) from err
+        raise DownloadError(
+            f"{name} is not under {root}. Call with download=True to fetch it "
+            f"(about 30 MB), or use the bundled digits: load_dataset('digits')."
+        ) from err
+    except OSError as err:  # URLError and friends: no network
+        raise _download_error(name, err) from err
+    images = ds.data.unsqueeze(1).float() / 127.5 - 1  # uint8 (N, 28, 28) -> [-1, 1]
+    return images, ds.targets.clone()
+
+
+def _download_error(name: str, err: Exception) -> DownloadError:
+    return DownloadError(
+        f"Could not download {name} ({type(err).__name__}: {err}). Are you offline? "
+        "The bundled digits need no network: load_dataset('digits')."
+    )
+
+
+DATASETS = {
+    "ring": ring_of_8,
+    "grid": grid_of_25,
+    "mixture-1d": mixture_1d,
+    "spiral": Spiral,
+    "moons": Moons,
+    "digits": lambda: digits(8),
+    "digits16": lambda: digits(16),
+    "mnist": lambda **kw: mnist(**kw),
+    "fashion-mnist": lambda **kw: mnist(fashion=True, **kw),
+}
+BUNDLED = [name for name in DATASETS if "mnist" not in name]
+
+
+def load_dataset(name: str, **kwargs):
+    """Any course dataset by name: a distribution with `.sample(n)` or an image tensor."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in DATASETS:
+        valid = ", ".join(repr(n) for n in DATASETS)
+        raise ValueError(f"unknown dataset {name!r}; valid names are: {valid}")
+    return DATASETS[key](**kwargs)

@@ -1,0 +1,77 @@
+"""Where and how big things run: seeds, device, threads, and FAST mode.
+
+Every notebook starts with the same three lines::
+
+    seed_everything(0)
+    device = get_device()
+    steps = budget(full=4000, fast=60)
+
+`GAN_COURSE_FAST=1` (what the tests set) shrinks every run to seconds while still executing every
+line; `budget` is the one place that reads it, so a notebook never tests FAST itself.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+FAST_ENV = "GAN_COURSE_FAST"
+DEVICE_ENV = "GAN_COURSE_DEVICE"
+
+
+def is_fast() -> bool:
+    """True when `GAN_COURSE_FAST` is set to something other than "", "0", "false" or "no"."""
+    return os.environ.get(FAST_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def budget(full, fast):
+    """Pick the size for the current mode: `fast` under `GAN_COURSE_FAST=1`, else `full`.
+
+    Works for anything: step counts, batch sizes, dataset sizes, tuples of them.
+    """
+    return fast if is_fast() else full
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best device here: CUDA, then Apple's MPS, then the CPU.
+
+    `prefer` (or the `GAN_COURSE_DEVICE` variable) forces one, e.g. "cpu" to compare timings.
+    """
+    prefer = prefer or os.environ.get(DEVICE_ENV)
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_threads(n: int | None = None) -> int:
+    """Give PyTorch a sensible number of CPU threads and return it.
+
+    `OMP_NUM_THREADS` wins when set (the tests set 1 so parallel kernels don't fight over cores);
+    otherwise all cores up to 8: the course's small models gain nothing from more.
+    """
+    if n is None:
+        env = os.environ.get("OMP_NUM_THREADS", "")
+        n = int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 8)
+    torch.set_num_threads(n)
+    return n
+
+
+def describe() -> str:
+    """One line for the top of a notebook: device, threads and mode."""
+    mode = "FAST (smoke-test sizes)" if is_fast() else "full"
+    return f"device={get_device()}  threads={torch.get_num_threads()}  mode={mode}"

@@ -1,0 +1,143 @@
+"""Pictures of a GAN: sample grids, 2-D scatter plots, training curves, and the 2-D "GAN Lab" view.
+
+Every function draws on a matplotlib `ax` you pass (or a new one) and returns it, so the same code
+serves a notebook cell and the live monitor in `gan_course.callbacks`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from . import losses
+
+REAL_COLOR, FAKE_COLOR = "#1f77b4", "#d62728"
+
+
+def _new_ax(ax, figsize=(4, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def image_grid(images: Tensor, nrow: int = 8) -> np.ndarray:
+    """Images (N, C, H, W) in [-1, 1] -> one (H', W', C) array in [0, 1], via `make_grid`."""
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=1, pad_value=1.0,
+                     normalize=True, value_range=(-1, 1))  # fmt: skip
+    return grid.permute(1, 2, 0).numpy()
+
+
+def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax=None):
+    """Show a batch of images (N, C, H, W) in [-1, 1] as one grid."""
+    ax = _new_ax(ax)
+    ax.imshow(image_grid(images, nrow), cmap="gray", interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def scatter_real_fake(real: Tensor | None, fake: Tensor | None, ax=None, title=None, lim=None):
+    """Real samples in blue and generated ones in red, for 2-D data (N, 2)."""
+    ax = _new_ax(ax)
+    for points, color, label in ((real, REAL_COLOR, "real"), (fake, FAKE_COLOR, "generated")):
+        if points is not None:
+            p = points.detach().cpu().numpy()
+            ax.scatter(p[:, 0], p[:, 1], s=4, alpha=0.5, color=color, label=label)
+    if lim is not None:
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def gan_lab_view(
+    generator,
+    discriminator,
+    real: Tensor,
+    noise: Tensor,
+    ax=None,
+    lim: float = 3.0,
+    resolution: int = 80,
+    n_arrows: int = 150,
+    title: str | None = None,
+):
+    """The 2-D view of GAN Lab (Kahng et al. 2018) for *your* D and G.
+
+    Background: D's verdict sigmoid(D(x)) over the plane (blue = "real", red = "fake").
+    Dots: real samples and G(noise). Arrows: where G's loss pushes each fake, that is
+    -d loss_G / d G(z) for the non-saturating loss. Training moves G's outputs along them.
+    """
+    ax = _new_ax(ax)
+    device = next(discriminator.parameters()).device
+    axis = torch.linspace(-lim, lim, resolution)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    plane = torch.stack([xx.flatten(), yy.flatten()], dim=1).to(device)  # (R*R, 2)
+    with torch.no_grad():
+        verdict = torch.sigmoid(discriminator(plane)).view(resolution, resolution).cpu()
+        fake = generator(noise.to(device))
+    ax.imshow(verdict.numpy(), extent=(-lim, lim, -lim, lim), origin="lower", cmap="RdBu",
+              vmin=0, vmax=1, alpha=0.6)  # fmt: skip
+    scatter_real_fake(real, fake, ax=ax, lim=lim)
+    # the gradient G would follow, measured at the fakes' positions
+    shown = fake[:n_arrows].detach().clone().requires_grad_(True)
+    loss = losses.g_loss_nonsaturating(discriminator(shown))
+    (grad,) = torch.autograd.grad(loss, shown)
+    push = -grad.cpu()
+    scale = push.norm(dim=1).max().clamp_min(1e-12) / (0.15 * lim)  # longest arrow: 15% of axis
+    p = shown.detach().cpu()
+    ax.quiver(p[:, 0], p[:, 1], push[:, 0] / scale, push[:, 1] / scale, angles="xy",
+              scale_units="xy", scale=1, color="black", width=0.004, alpha=0.7)  # fmt: skip
+    ax.set_title(title or "D's verdict, samples, and G's gradient")
+    return ax
+
+
+def plot_losses(history, ax=None, smooth: int = 20):
+    """D and G losses against the step, smoothed over `smooth` steps."""
+    ax = _new_ax(ax, (5, 3))
+    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        if key in history:
+            ax.plot(history["step"], _smooth(history[key], smooth), label=label)
+    ax.set_xlabel("step")
+    ax.set_title("losses")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_d_outputs(history, ax=None, smooth: int = 20):
+    """D(x) and D(G(z)) against the step: at equilibrium both approach 1/2."""
+    ax = _new_ax(ax, (5, 3))
+    for key, label, color in (("d_real", "D(x)", REAL_COLOR), ("d_fake", "D(G(z))", FAKE_COLOR)):
+        if key in history:
+            ax.plot(history["step"], _smooth(history[key], smooth), label=label, color=color)
+    ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("step")
+    ax.set_title("discriminator outputs")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_history(history, smooth: int = 20):
+    """Losses and D outputs side by side; returns the figure."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3))
+    plot_losses(history, ax1, smooth)
+    plot_d_outputs(history, ax2, smooth)
+    fig.tight_layout()
+    return fig
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Running mean over the last `window` values (shorter at the start)."""
+    if window <= 1 or len(values) == 0:
+        return values
+    cumsum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (cumsum[idx] - cumsum[lo]) / (idx - lo)
