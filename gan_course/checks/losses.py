@@ -51,7 +51,7 @@ def check_g_loss_nonsaturating(fn) -> None:
         mistakes = [
             (saturating, "that's the saturating loss log(1 - D(G(z))); "
              "the non-saturating one is -log D(G(z))"),
-            (-saturating, "-log(1 - D(G(z))) makes G push its fakes *towards* 'fake'; "
+            (-saturating, "-log(1 - D(G(z))) pushes G's fakes towards 'fake'; "
              "use -log D(G(z))"),
             (-want, "wrong sign: G minimises -log D(G(z))"),
             (16 * want, "sum instead of mean: average over the batch"),

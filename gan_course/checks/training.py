@@ -122,19 +122,25 @@ def check_g_step(fn) -> None:
                  if _same(stale, g_after) else "minimise loss_fn: backward() on it, then step")  # fmt: skip
 
 
-def check_ring_generator(generator, min_modes: int = 7) -> None:
-    """A trained generator should put high-quality samples on at least 7 of the ring's 8 modes."""
-    with Check("ring_generator") as c:
-        c.expect_module(generator, "your generator")
-        latent_dim = getattr(generator, "latent_dim", 2)
-        device = next(generator.parameters()).device
-        out = c.call(generator, torch.randn(8, latent_dim, device=device))
-        c.expect_shape(out, (8, 2), "the generator's output shape", hint="2-D points: (N, 2)")
-        stats = generator_mode_stats(generator, ring_of_8(), n=2500)
+def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
+    """`train_loop(generator, discriminator, distribution, steps, batch_size=256)`: alternate
+    D and G steps with Adam(2e-4, betas=(0.5, 0.999)); after 1,500 steps on fresh networks the
+    generator should put high-quality samples on at least 7 of the ring's 8 modes."""
+    with Check("train_loop") as c:
+        ring = ring_of_8()
+        generator, discriminator = MLPGenerator(2, 2, (128, 128)), MLPDiscriminator(2, (128, 128))
+        g_before, d_before = _params(generator), _params(discriminator)
+        c.call(fn, generator, discriminator, ring, steps)
+        c.expect(not _same(d_before, _params(discriminator)), "did D learn?", "D's weights moved",
+                 "D is unchanged", hint="call d_step(...) with D's optimizer in every iteration")  # fmt: skip
+        c.expect(not _same(g_before, _params(generator)), "did G learn?", "G's weights moved",
+                 "G is unchanged", hint="call g_step(...) with G's optimizer in every iteration")  # fmt: skip
+        stats = generator_mode_stats(generator, ring, n=2500)
         if stats.high_quality < 0.01:
-            hint = "almost no samples land on a mode: train longer, or fix the steps above"
+            hint = ("almost no samples land on a mode: is each step using its own optimizer, "
+                    "Adam(lr=2e-4, betas=(0.5, 0.999)), and fresh noise and real data every step?")
         else:
-            hint = (f"{stats.modes_covered} modes only: that's mode collapse. Look at the 2-D "
-                    "view; try another seed, more steps, or check beta1 = 0.5")  # fmt: skip
-        c.expect(stats.modes_covered >= min_modes, "modes covered by 2,500 samples",
+            hint = (f"only {stats.modes_covered} modes: that's mode collapse. Alternate one D "
+                    "step and one G step, with fresh noise each time")  # fmt: skip
+        c.expect(stats.modes_covered >= min_modes, f"modes covered after {steps} steps",
                  f">= {min_modes} of 8", str(stats), hint=hint)  # fmt: skip

@@ -1,0 +1,68 @@
+"""gan_course.metrics and gan_course.viz."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from gan_course import data, metrics, train, viz  # noqa: E402
+from gan_course.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+
+
+def test_mode_stats_on_the_true_distribution_is_perfect():
+    ring = data.ring_of_8()
+    stats = metrics.mode_stats(ring.sample(2500, torch.Generator().manual_seed(0)), ring)
+    # in 2-D, P(|noise| <= 3 std) = 1 - exp(-9/2) = 0.989
+    assert stats.modes_covered == 8 and abs(stats.high_quality - 0.989) < 0.01
+    assert stats.reverse_kl < 0.01
+    assert "8/8 modes" in str(stats)
+
+
+def test_mode_stats_sees_collapse_and_blur():
+    ring = data.ring_of_8()
+    collapsed = ring.means[0] + 0.01 * torch.randn(2500, 2)
+    stats = metrics.mode_stats(collapsed, ring)
+    assert stats.modes_covered == 1 and np.isclose(stats.reverse_kl, np.log(8))
+    blurred = metrics.mode_stats(torch.randn(2500, 2) * 3, ring)
+    assert blurred.high_quality < 0.05
+    assert metrics.mode_stats(torch.full((10, 2), 100.0), ring).reverse_kl == float("inf")
+
+
+def test_d_accuracy_pools_both_batches():
+    assert metrics.d_accuracy(torch.tensor([1.0, -1.0, 2.0]), torch.tensor([-1.0])) == 0.75
+
+
+def test_generator_mode_stats_leaves_the_rng_and_mode_alone():
+    gen = MLPGenerator(2, 2, (8,))
+    torch.manual_seed(5)
+    expected = torch.rand(2)
+    torch.manual_seed(5)
+    first = metrics.generator_mode_stats(gen, data.ring_of_8())
+    assert torch.equal(torch.rand(2), expected) and gen.training
+    assert first == metrics.generator_mode_stats(gen, data.ring_of_8())
+
+
+def test_plots_draw_on_given_axes():
+    gen, disc = MLPGenerator(2, 2, (8,)), MLPDiscriminator(2, (8,))
+    ring = data.ring_of_8()
+    fig, axes = plt.subplots(1, 4)
+    assert viz.gan_lab_view(gen, disc, ring.sample(50), torch.randn(50, 2), ax=axes[0]) is axes[0]
+    assert len(axes[0].images) == 1 and axes[0].collections  # heatmap, dots and arrows
+    viz.scatter_real_fake(ring.sample(20), None, ax=axes[1], lim=3)
+    viz.show_images(data.digits(8)[:16], nrow=4, ax=axes[2], title="digits")
+    history = train.History()
+    for step in range(1, 30):
+        history.log(step=step, d_loss=1.0, g_loss=0.7, d_real=0.6, d_fake=0.4)
+    viz.plot_losses(history, axes[3])
+    assert len(axes[3].lines) == 2
+    assert len(viz.plot_history(history).axes) == 2
+    plt.close("all")
+
+
+def test_image_grid_maps_minus_one_one_to_zero_one():
+    grid = viz.image_grid(torch.cat([-torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 4)]), nrow=2)
+    assert grid.shape[2] == 3 and grid.min() == 0.0 and grid.max() == 1.0

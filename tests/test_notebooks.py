@@ -1,0 +1,118 @@
+"""The notebooks as files: stored clean, shaped like lessons, in sync with the package, linted.
+
+(nbval runs `notebooks/` and `solutions/` themselves; see pyproject.toml.)
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+from .conftest import REPO
+
+LESSONS = ["00_welcome", "01_data_and_noise", "02_generator", "03_discriminator", "04_losses",
+           "05_training_loop"]  # fmt: skip
+EXERCISES = ["02_generator", "03_discriminator", "04_losses", "05_training_loop"]
+ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
+
+
+def ids(paths):
+    return [str(p.relative_to(REPO)) for p in paths]
+
+
+def test_every_lesson_and_exercise_exists():
+    for name in LESSONS:
+        assert (REPO / "notebooks" / f"{name}.ipynb").exists(), name
+    for name in EXERCISES:
+        assert (REPO / "solutions" / f"{name}.ipynb").exists(), name
+        assert (REPO / "exercises" / f"{name}.ipynb").exists(), name
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_notebook_is_stored_clean_with_the_python3_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "JupyterLab would ask"
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}, sorted(nb.metadata)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"cell {i} has output"
+            assert "!pip" not in cell.source and "%pip" not in cell.source, f"cell {i} installs"
+            assert len(cell.source.splitlines()) <= 32, f"cell {i} is too long to read aloud"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_notebook_has_a_title_a_setup_cell_and_one_budget_place(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert "seed_everything(" in code[0] and "get_device()" in code[0], "setup cell first"
+    fast_mentions = sum(src.count("is_fast(") + src.count("budget(") for src in code)
+    assert fast_mentions <= 2, "FAST mode is consulted in at most two places"
+
+
+def twin_cells():
+    found = []
+    for path in ALL:
+        for cell in nbformat.read(path, as_version=4).cells:
+            for tag in cell.metadata.get("tags", []):
+                if tag.startswith("twin:"):
+                    found.append((path, tag.removeprefix("twin:"), cell.source))
+    return found
+
+
+def _function_ast(source: str, name: str) -> str:
+    for node in ast.walk(ast.parse(textwrap.dedent(source))):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                node.body = body[1:]  # docstrings may differ
+            return ast.dump(node, annotate_fields=False)
+    raise AssertionError(f"no definition of {name}")
+
+
+def test_lessons_write_code_twinned_with_the_package():
+    twins = twin_cells()
+    assert len(twins) >= 2, "lessons 04 and 05 show package code in front of the reader"
+    for path, target, source in twins:
+        module_name, name = target.rsplit(".", 1)
+        package_source = inspect.getsource(getattr(importlib.import_module(module_name), name))
+        assert _function_ast(source, name) == _function_ast(package_source, name), (
+            f"{path.name}: the cell tagged twin:{target} differs from the package"
+        )
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_exercise_run_unchanged_only_says_not_implemented(name):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(REPO / "exercises" / f"{name}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(REPO / "exercises")}}).execute()  # fmt: skip
+    check_cells = [c for c in nb.cells if c.cell_type == "code" and "check_" in c.source
+                   and "import" not in c.source]  # fmt: skip
+    assert len(check_cells) >= 3
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                assert out.ename in ("NotImplementedYet", "NotImplementedError"), (
+                    f"{name}: unexpected {out.ename}: {out.evalue}\n{cell.source}"
+                )
+    for cell in check_cells:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert errors and errors[0].ename == "NotImplementedYet", cell.source
+        assert "not implemented yet" in errors[0].evalue
+
+
+def test_ruff_is_clean_over_package_tests_and_notebooks():
+    for args in (["check", "."], ["format", "--check", "."]):
+        run = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=REPO,
+                             capture_output=True, text=True)  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr

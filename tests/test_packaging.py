@@ -1,0 +1,37 @@
+"""pyproject.toml and environment.yml name the same packages; the README's commands are CI's."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from .conftest import REPO
+
+CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name where they differ
+
+
+def split(requirement: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    return match.group(1).lower(), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {CONDA_NAMES.get(n, n): spec for n, spec in map(split, project["dependencies"])}
+    conda = {}
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        item = re.match(r"^  - ([A-Za-z0-9_.\-]+[^#]*)$", line)
+        if item and item.group(1).strip() not in ("pip", "pip:"):
+            name, spec = split(item.group(1))
+            conda[name] = spec
+    python = conda.pop("python")
+    assert python == ">=" + project["requires-python"].removeprefix(">=")
+    assert conda == wanted
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    commands = [line.strip() for line in ci.splitlines() if line.startswith("./")]
+    assert commands == ["./course test"]
+    assert "./course test" in readme and "./course lab" in readme

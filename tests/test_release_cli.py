@@ -1,0 +1,104 @@
+"""gan-course release (exercises from solutions), gan-course clean, and gan-course doctor."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from gan_course import cli, data
+from gan_course.release import ReleaseError, make_exercise, release, strip_solutions
+
+from .conftest import REPO
+
+
+def test_strip_solutions_keeps_the_skeleton_at_the_right_indent():
+    source = (
+        "def d_loss(real, fake):\n"
+        '    """Docstring stays."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    loss = real + fake\n"
+        "    ### END SOLUTION\n"
+        "    return loss"
+    )
+    assert strip_solutions(source) == (
+        "def d_loss(real, fake):\n"
+        '    """Docstring stays."""\n'
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()\n"
+        "    return loss"
+    )
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("### BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n### END SOLUTION", "without BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+])  # fmt: skip
+def test_unbalanced_markers_are_reported(source, problem):
+    with pytest.raises(ReleaseError, match=problem):
+        strip_solutions(source, "nb.ipynb, cell 3")
+
+
+def solution_notebook():
+    nb = nbformat.v4.new_notebook()
+    answer = nbformat.v4.new_code_cell("x = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION")
+    answer.outputs = [nbformat.v4.new_output("stream", text="hello")]
+    answer.execution_count = 3
+    secret = nbformat.v4.new_code_cell("print('answer key')")
+    secret.metadata["tags"] = ["solution-only"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Task"), answer, secret]
+    nb.metadata["widgets"] = {"state": {}}
+    return nb
+
+
+def test_make_exercise_drops_answers_outputs_and_widget_state():
+    solution = solution_notebook()
+    exercise = make_exercise(solution)
+    assert len(exercise.cells) == 2
+    cell = exercise.cells[1]
+    assert cell.source == "x = 1\n# YOUR CODE HERE\nraise NotImplementedError()"
+    assert cell.outputs == [] and cell.execution_count is None
+    assert "widgets" not in exercise.metadata
+    assert exercise.metadata.kernelspec.name == "python3"
+    assert solution.cells[1].source.startswith("x = 1\n### BEGIN")  # the input is untouched
+
+
+def test_release_writes_then_reports_up_to_date(tmp_path):
+    (tmp_path / "sol").mkdir()
+    nbformat.write(solution_notebook(), tmp_path / "sol" / "02_x.ipynb")
+    assert release(tmp_path / "sol", tmp_path / "ex") == [tmp_path / "ex" / "02_x.ipynb"]
+    assert release(tmp_path / "sol", tmp_path / "ex", check=True) == []
+    args = ["release", "--solutions", str(tmp_path / "sol"), "--exercises", str(tmp_path / "ex")]
+    assert cli.main([*args, "--check"]) == 0
+
+
+def test_exercises_are_what_release_makes_from_solutions(capsys):
+    assert sorted(p.name for p in (REPO / "solutions").glob("*.ipynb")), "no solutions yet"
+    stale = release(REPO / "solutions", REPO / "exercises", check=True)
+    assert stale == [], f"run `gan-course release`: {stale} are out of date"
+
+
+def test_clean_command_strips_outputs_in_place(tmp_path, capsys):
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(solution_notebook(), path)
+    assert cli.main(["clean", str(path)]) == 0
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].outputs == [] and "widgets" not in nb.metadata
+    assert len(nb.cells) == 3  # clean keeps every cell, answers included
+
+
+def test_doctor_reports_a_healthy_install(capsys):
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for expected in ("torch", "device", "threads", "FAST mode    on", "digits16", "All good"):
+        assert expected in out
+
+
+def test_doctor_fails_clearly_when_a_dataset_is_broken(monkeypatch, capsys):
+    def broken():
+        raise OSError("scikit-learn's data files are missing")
+
+    monkeypatch.setitem(data.DATASETS, "digits", broken)
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "digits       FAILED (OSError" in out and "The install is broken" in out

@@ -1,0 +1,178 @@
+"""gan_course.train and gan_course.callbacks: steps, loop, interrupts, NaN, checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_course import callbacks, data, metrics, train
+from gan_course.models import MLPDiscriminator, MLPGenerator
+
+
+def nets(seed=0, hidden=(32, 32)):
+    torch.manual_seed(seed)
+    return MLPGenerator(2, 2, hidden), MLPDiscriminator(2, hidden)
+
+
+def params(net):
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def changed(before, net):
+    return any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+
+
+def test_d_step_moves_only_d_and_sends_no_gradient_into_g():
+    gen, disc = nets()
+    g0, d0 = params(gen), params(disc)
+    opt = torch.optim.Adam(disc.parameters())
+    out = train.d_step(gen, disc, opt, data.ring_of_8().sample(16), torch.randn(16, 2))
+    assert set(out) == {"d_loss", "d_real", "d_fake", "d_acc"}
+    assert changed(d0, disc) and not changed(g0, gen)
+    assert all(p.grad is None for p in gen.parameters())
+
+
+def test_g_step_moves_only_g():
+    gen, disc = nets()
+    g0, d0 = params(gen), params(disc)
+    out = train.g_step(gen, disc, torch.optim.Adam(gen.parameters()), torch.randn(16, 2))
+    assert set(out) == {"g_loss"} and changed(g0, gen) and not changed(d0, disc)
+
+
+def test_train_gan_logs_every_step_and_calls_callbacks():
+    gen, disc = nets()
+    seen = []
+
+    class Spy(callbacks.Callback):
+        def on_train_begin(self, state):
+            seen.append("begin")
+
+        def on_step_end(self, state):
+            seen.append(state.history.step)
+
+        def on_train_end(self, state):
+            seen.append("end")
+
+    config = train.TrainConfig(steps=12, batch_size=16, d_steps=2)
+    history = train.train_gan(gen, disc, data.ring_of_8(), config, callbacks=[Spy()])
+    assert history.step == 12 and seen == ["begin", *range(1, 13), "end"]
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_acc"):
+        assert history[key].shape == (12,)
+    assert "step 12" in history.summary()
+
+
+def test_train_gan_takes_a_tensor_dataset_and_learners_steps():
+    digits = data.digits(8)
+    gen = MLPGenerator(8, hidden=(32,), image_shape=(1, 8, 8))
+    disc = MLPDiscriminator(64, (32,))
+    calls = []
+
+    def my_g_step(generator, discriminator, g_optimizer, noise, loss_fn):
+        calls.append(noise.shape)
+        return train.g_step(generator, discriminator, g_optimizer, noise, loss_fn)["g_loss"]
+
+    history = train.train_gan(gen, disc, digits, train.TrainConfig(steps=5, batch_size=32),
+                              g_step=my_g_step)  # fmt: skip
+    assert history.step == 5 and calls == [(32, 8)] * 5 and "g_loss" in history
+
+
+def test_bad_data_and_config_are_explained():
+    gen, disc = nets()
+    with pytest.raises(TypeError, match="sample"):
+        train.train_gan(gen, disc, [1, 2, 3], train.TrainConfig(steps=1))
+    with pytest.raises(ValueError, match="only 4 items"):
+        train.train_gan(gen, disc, torch.zeros(4, 2), train.TrainConfig(steps=1, batch_size=8))
+    with pytest.raises(ValueError, match="non-saturating"):
+        train.TrainConfig(g_loss="hinge")
+
+
+def test_keyboard_interrupt_keeps_models_and_history(capsys):
+    gen, disc = nets()
+
+    class StopAt(callbacks.Callback):
+        def on_step_end(self, state):
+            if state.history.step == 4:
+                raise KeyboardInterrupt
+
+    ended = []
+    end = type("End", (callbacks.Callback,), {"on_train_end": lambda s, st: ended.append(st)})
+    history = train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=50),
+                              callbacks=[StopAt(), end()])  # fmt: skip
+    assert history.step == 4 and ended[0].interrupted
+    assert "Interrupted at step 4/50" in capsys.readouterr().out
+    assert torch.isfinite(gen(torch.randn(3, 2))).all()
+
+
+def test_nan_loss_stops_with_a_clear_message():
+    gen, disc = nets()
+
+    def exploding_g_step(*args):
+        return {"g_loss": float("nan")}
+
+    with pytest.raises(train.TrainingDiverged, match="not finite") as info:
+        train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=10),
+                        g_step=exploding_g_step)  # fmt: skip
+    assert info.value.history.step == 0
+
+
+def test_checkpoint_resume_continues_where_it_stopped(tmp_path):
+    path = tmp_path / "run.pt"
+    gen, disc = nets()
+    config = train.TrainConfig(steps=6, batch_size=16)
+    train.train_gan(gen, disc, data.ring_of_8(), config, callbacks=[callbacks.Checkpoint(path, 3)])
+    gen2, disc2 = nets(seed=1)
+    config.steps = 9
+    history = train.train_gan(gen2, disc2, data.ring_of_8(), config, resume_from=path)
+    assert history.step == 9
+    restored, _ = nets(seed=2)
+    assert train.load_checkpoint(path, restored, nets(seed=2)[1]).step == 6
+    assert all(torch.equal(a, b) for a, b in zip(restored.parameters(), gen.parameters()))
+
+
+def test_corrupt_or_foreign_or_mismatched_checkpoints_are_refused(tmp_path):
+    gen, disc = nets()
+    state = train.TrainState(gen, disc, *train.make_optimizers(gen, disc, train.TrainConfig()),
+                             train.TrainConfig(), train.History(), None, torch.device("cpu"))  # fmt: skip
+    good = train.save_checkpoint(tmp_path / "good.pt", state)
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(train.CheckpointError, match="corrupt"):
+        train.load_checkpoint(corrupt, gen, disc)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(train.CheckpointError, match="not a gan-course checkpoint"):
+        train.load_checkpoint(foreign, gen, disc)
+    bigger_gen, bigger_disc = nets(hidden=(64, 64))
+    with pytest.raises(train.CheckpointError, match="built with"):
+        train.load_checkpoint(good, bigger_gen, bigger_disc)
+    with pytest.raises(FileNotFoundError):
+        train.load_checkpoint(tmp_path / "missing.pt", gen, disc)
+    assert train.load_checkpoint(good, *nets(seed=3)).step == 0  # the good file still loads
+
+
+def test_a_short_run_learns_the_ring():
+    gen, disc = nets(hidden=(128, 128))
+    train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=1500, batch_size=256))
+    stats = metrics.generator_mode_stats(gen, data.ring_of_8())
+    assert stats.modes_covered >= 7, stats
+
+
+def test_progress_bar_and_live_monitor_run_outside_jupyter():
+    gen, disc = nets()
+    ring = data.ring_of_8()
+    monitor = callbacks.LiveMonitor(every=5, view=ring, max_overhead=1.0)
+    train.train_gan(gen, disc, ring, train.TrainConfig(steps=10, batch_size=16),
+                    callbacks=[callbacks.ProgressBar(), monitor])  # fmt: skip
+    assert monitor.draws == 4  # at the start, steps 5 and 10, and at the end
+    figure = monitor.figure(type("S", (), {"history": train.History(), "generator": gen,
+                                           "discriminator": disc})())  # fmt: skip
+    assert len(figure.axes) >= 3
+
+
+def test_live_monitor_skips_redraws_that_would_dominate():
+    gen, disc = nets()
+    monitor = callbacks.LiveMonitor(every=1, max_overhead=0.0)  # images view, never worth it
+    digits_gen = MLPGenerator(4, hidden=(8,), image_shape=(1, 8, 8))
+    train.train_gan(digits_gen, MLPDiscriminator(64, (8,)), data.digits(8),
+                    train.TrainConfig(steps=20, batch_size=16), callbacks=[monitor])  # fmt: skip
+    assert monitor.draws == 2  # only the first and the last picture
