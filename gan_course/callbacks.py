@@ -40,9 +40,13 @@ class ProgressBar(Callback):
         h = state.history
         if h.step % self.every == 0 or h.step == state.config.steps:
             self.bar.set_postfix(
-                {k: f"{h.last(k, self.every):.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake")
-                 if k in h}, refresh=False,
-            )  # fmt: skip
+                {
+                    k: f"{h.last(k, self.every):.3f}"
+                    for k in ("d_loss", "g_loss", "d_real", "d_fake")
+                    if k in h
+                },
+                refresh=False,
+            )
             self.bar.update(h.step - self.bar.n)
 
     def on_train_end(self, state) -> None:
@@ -71,8 +75,12 @@ class LiveMonitor(Callback):
         lim: float = 3.0,  # half-width of the 2-D view
     ) -> None:
         self.every, self.view, self.max_overhead, self.seed, self.lim = (
-            every, view, max_overhead, seed, lim
-        )  # fmt: skip
+            every,
+            view,
+            max_overhead,
+            seed,
+            lim,
+        )
         self.n_samples = 512 if view is not None and n_samples == 64 else n_samples
         self.draws = 0
 
@@ -106,8 +114,15 @@ class LiveMonitor(Callback):
         state.generator.eval()
         title = f"fixed noise, step {state.history.step}"
         if self.view is not None:
-            viz.gan_lab_view(state.generator, state.discriminator, self.real, self.fixed_noise,
-                             ax=ax_samples, lim=self.lim, title=title)  # fmt: skip
+            viz.gan_lab_view(
+                state.generator,
+                state.discriminator,
+                self.real,
+                self.fixed_noise,
+                ax=ax_samples,
+                lim=self.lim,
+                title=title,
+            )
         else:
             with torch.no_grad():
                 images = state.generator(self.fixed_noise)

@@ -16,8 +16,19 @@ def doctor() -> int:
     """Print versions, device, threads, mode, and whether each bundled dataset loads."""
     problems = []
     print(f"python       {platform.python_version()} ({sys.executable})")
-    for name in ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "sklearn",
-                 "skimage", "tqdm", "nbformat", "jupyterlab", "gan_course"):  # fmt: skip
+    for name in (
+        "torch",
+        "torchvision",
+        "numpy",
+        "matplotlib",
+        "ipywidgets",
+        "sklearn",
+        "skimage",
+        "tqdm",
+        "nbformat",
+        "jupyterlab",
+        "gan_course",
+    ):
         try:
             module = importlib.import_module(name)
             print(f"{name:<12} {getattr(module, '__version__', '?')}")

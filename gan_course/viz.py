@@ -25,8 +25,14 @@ def _new_ax(ax, figsize=(4, 4)):
 
 def image_grid(images: Tensor, nrow: int = 8) -> np.ndarray:
     """Images (N, C, H, W) in [-1, 1] -> one (H', W', C) array in [0, 1], via `make_grid`."""
-    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=1, pad_value=1.0,
-                     normalize=True, value_range=(-1, 1))  # fmt: skip
+    grid = make_grid(
+        images.detach().float().cpu(),
+        nrow=nrow,
+        padding=1,
+        pad_value=1.0,
+        normalize=True,
+        value_range=(-1, 1),
+    )
     return grid.permute(1, 2, 0).numpy()
 
 
@@ -82,8 +88,15 @@ def gan_lab_view(
     with torch.no_grad():
         verdict = torch.sigmoid(discriminator(plane)).view(resolution, resolution).cpu()
         fake = generator(noise.to(device))
-    ax.imshow(verdict.numpy(), extent=(-lim, lim, -lim, lim), origin="lower", cmap="RdBu",
-              vmin=0, vmax=1, alpha=0.6)  # fmt: skip
+    ax.imshow(
+        verdict.numpy(),
+        extent=(-lim, lim, -lim, lim),
+        origin="lower",
+        cmap="RdBu",
+        vmin=0,
+        vmax=1,
+        alpha=0.6,
+    )
     scatter_real_fake(real, fake, ax=ax, lim=lim)
     # the gradient G would follow, measured at the fakes' positions
     shown = fake[:n_arrows].detach().clone().requires_grad_(True)
@@ -92,8 +105,18 @@ def gan_lab_view(
     push = -grad.cpu()
     scale = push.norm(dim=1).max().clamp_min(1e-12) / (0.15 * lim)  # longest arrow: 15% of axis
     p = shown.detach().cpu()
-    ax.quiver(p[:, 0], p[:, 1], push[:, 0] / scale, push[:, 1] / scale, angles="xy",
-              scale_units="xy", scale=1, color="black", width=0.004, alpha=0.7)  # fmt: skip
+    ax.quiver(
+        p[:, 0],
+        p[:, 1],
+        push[:, 0] / scale,
+        push[:, 1] / scale,
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        color="black",
+        width=0.004,
+        alpha=0.7,
+    )
     ax.set_title(title or "D's verdict, samples, and G's gradient")
     return ax
 

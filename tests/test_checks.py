@@ -73,8 +73,11 @@ def test_failure_renders_without_a_traceback_in_jupyter():
     err = CheckFailed("task", "what", expected=1, got=2, hint="do this")
     (rendered,) = err._render_traceback_()
     assert rendered.splitlines() == [
-        "✘ task: what", "    expected: 1", "    got:      2", "    hint: do this"
-    ]  # fmt: skip
+        "✘ task: what",
+        "    expected: 1",
+        "    got:      2",
+        "    hint: do this",
+    ]
 
 
 def test_non_callable_answer_is_rejected():
@@ -178,15 +181,17 @@ def make_digit_generator(last=nn.Tanh, reshape=True, out=64):
 
 
 def test_check_digit_generator(capsys):
-    reference = lambda latent_dim, hidden: MLPGenerator(latent_dim, hidden=(hidden,),
-                                                        image_shape=(1, 8, 8))  # fmt: skip
+    reference = lambda latent_dim, hidden: MLPGenerator(
+        latent_dim, hidden=(hidden,), image_shape=(1, 8, 8)
+    )
     expect_pass(checks.check_digit_generator, reference, capsys)
     expect_not_implemented(checks.check_digit_generator, StubModule)
     expect_reject(checks.check_digit_generator, make_digit_generator(reshape=False), ".view(")
     expect_reject(checks.check_digit_generator, make_digit_generator(last=nn.Sigmoid), "Sigmoid")
     expect_reject(checks.check_digit_generator, make_digit_generator(last=None), "end with")
-    expect_reject(checks.check_digit_generator,
-                  make_digit_generator(reshape=False, out=32), "64 outputs")  # fmt: skip
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(reshape=False, out=32), "64 outputs"
+    )
 
 
 # --------------------------------------------------------------------------------- 03 discriminator
@@ -206,16 +211,20 @@ def make_discriminator_2d(act=nn.LeakyReLU, last=None, squeeze=True):
 
 
 def test_check_discriminator_2d(capsys):
-    expect_pass(checks.check_discriminator_2d, lambda hidden: MLPDiscriminator(2, (hidden, hidden)),
-                capsys)  # fmt: skip
+    expect_pass(
+        checks.check_discriminator_2d, lambda hidden: MLPDiscriminator(2, (hidden, hidden)), capsys
+    )
     expect_pass(checks.check_discriminator_2d, make_discriminator_2d(), capsys)
     expect_not_implemented(checks.check_discriminator_2d, StubModule)
-    expect_reject(checks.check_discriminator_2d, make_discriminator_2d(squeeze=False),
-                  ".squeeze(1)")  # fmt: skip
-    expect_reject(checks.check_discriminator_2d, make_discriminator_2d(last=nn.Sigmoid),
-                  "drop the final Sigmoid")  # fmt: skip
-    expect_reject(checks.check_discriminator_2d, make_discriminator_2d(act=None),
-                  "straight line")  # fmt: skip
+    expect_reject(
+        checks.check_discriminator_2d, make_discriminator_2d(squeeze=False), ".squeeze(1)"
+    )
+    expect_reject(
+        checks.check_discriminator_2d,
+        make_discriminator_2d(last=nn.Sigmoid),
+        "drop the final Sigmoid",
+    )
+    expect_reject(checks.check_discriminator_2d, make_discriminator_2d(act=None), "straight line")
 
 
 def test_check_d_accuracy(capsys):
@@ -251,9 +260,7 @@ def test_check_train_discriminator(capsys):
     expect_pass(checks.check_train_discriminator, train.train_discriminator, capsys)
     expect_not_implemented(checks.check_train_discriminator, stub)
     swapped = make_train_discriminator(lambda r, f: losses.d_loss_bce(f, r))
-    summed = make_train_discriminator(
-        lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum()
-    )
+    summed = make_train_discriminator(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum())
     twice = make_train_discriminator(
         lambda r, f: losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f))
     )
@@ -277,11 +284,17 @@ def test_check_d_loss(capsys):
     expect_pass(checks.check_d_loss, bce, capsys)
     expect_not_implemented(checks.check_d_loss, stub)
     expect_reject(checks.check_d_loss, lambda r, f: losses.d_loss_bce(f, r), "labels swapped")
-    expect_reject(checks.check_d_loss, lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
-                  "sum instead of mean")  # fmt: skip
+    expect_reject(
+        checks.check_d_loss,
+        lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+        "sum instead of mean",
+    )
     expect_reject(checks.check_d_loss, losses.minimax_value, "wrong sign")
-    expect_reject(checks.check_d_loss, lambda r, f: bce(torch.sigmoid(r), torch.sigmoid(f)),
-                  "sigmoid applied twice")  # fmt: skip
+    expect_reject(
+        checks.check_d_loss,
+        lambda r, f: bce(torch.sigmoid(r), torch.sigmoid(f)),
+        "sigmoid applied twice",
+    )
     from_probs = lambda r, f: (
         -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean()
     )
@@ -346,8 +359,7 @@ def test_check_d_step(capsys):
 
 
 def make_g_step(detach=False, zero_grad=True, loss=None, moves_d=False, step=True):
-    def g_step(generator, discriminator, g_optimizer, noise,
-               loss_fn=losses.g_loss_nonsaturating):  # fmt: skip
+    def g_step(generator, discriminator, g_optimizer, noise, loss_fn=losses.g_loss_nonsaturating):
         if zero_grad:
             g_optimizer.zero_grad()
         fake = generator(noise)
@@ -371,8 +383,9 @@ def test_check_g_step(capsys):
     expect_pass(checks.check_g_step, train.g_step, capsys)
     expect_not_implemented(checks.check_g_step, stub)
     expect_reject(checks.check_g_step, make_g_step(loss=losses.g_loss_saturating), "saturating")
-    expect_reject(checks.check_g_step, make_g_step(loss=lambda f: F.softplus(-f).sum()),
-                  "sum instead of mean")  # fmt: skip
+    expect_reject(
+        checks.check_g_step, make_g_step(loss=lambda f: F.softplus(-f).sum()), "sum instead of mean"
+    )
     expect_reject(checks.check_g_step, make_g_step(detach=True), "don't detach")
     expect_reject(checks.check_g_step, make_g_step(zero_grad=False), "zero_grad()")
     expect_reject(checks.check_g_step, make_g_step(moves_d=True), "updates G only")
@@ -388,8 +401,9 @@ def make_train_loop(d=True, g=True, shared_optimizer=False):
         for _ in range(steps):
             noise = lambda: torch.randn(batch_size, generator.latent_dim)
             if d:
-                train.d_step(generator, discriminator, d_opt, distribution.sample(batch_size),
-                             noise())  # fmt: skip
+                train.d_step(
+                    generator, discriminator, d_opt, distribution.sample(batch_size), noise()
+                )
             if g:
                 train.g_step(generator, discriminator, g_opt, noise())
 
@@ -404,5 +418,6 @@ def test_check_train_loop(capsys):
     expect_not_implemented(checks.check_train_loop, stub)
     expect_reject(checks.check_train_loop, make_train_loop(g=False), "call g_step")
     expect_reject(checks.check_train_loop, make_train_loop(d=False), "call d_step")
-    expect_reject(checks.check_train_loop, make_train_loop(shared_optimizer=True),
-                  "its own optimizer")  # fmt: skip
+    expect_reject(
+        checks.check_train_loop, make_train_loop(shared_optimizer=True), "its own optimizer"
+    )

@@ -35,8 +35,12 @@ def test_minimax_value_at_an_undecided_discriminator_is_minus_log_4():
 
 def test_losses_stay_finite_for_huge_logits():
     big = torch.tensor([200.0, -200.0])
-    for value in (losses.d_loss_bce(big, big), losses.g_loss_nonsaturating(big),
-                  losses.g_loss_saturating(big), losses.minimax_value(big, big)):  # fmt: skip
+    for value in (
+        losses.d_loss_bce(big, big),
+        losses.g_loss_nonsaturating(big),
+        losses.g_loss_saturating(big),
+        losses.minimax_value(big, big),
+    ):
         assert torch.isfinite(value)
 
 

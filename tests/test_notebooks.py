@@ -17,8 +17,14 @@ import pytest
 
 from .conftest import REPO
 
-LESSONS = ["00_welcome", "01_data_and_noise", "02_generator", "03_discriminator", "04_losses",
-           "05_training_loop"]  # fmt: skip
+LESSONS = [
+    "00_welcome",
+    "01_data_and_noise",
+    "02_generator",
+    "03_discriminator",
+    "04_losses",
+    "05_training_loop",
+]
 EXERCISES = ["02_generator", "03_discriminator", "04_losses", "05_training_loop"]
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 
@@ -94,10 +100,18 @@ def test_exercise_run_unchanged_only_says_not_implemented(name):
     from nbclient import NotebookClient
 
     nb = nbformat.read(REPO / "exercises" / f"{name}.ipynb", as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(REPO / "exercises")}}).execute()  # fmt: skip
-    check_cells = [c for c in nb.cells if c.cell_type == "code" and "check_" in c.source
-                   and "import" not in c.source]  # fmt: skip
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(REPO / "exercises")}},
+    ).execute()
+    check_cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "check_" in c.source and "import" not in c.source
+    ]
     assert len(check_cells) >= 3
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -113,6 +127,7 @@ def test_exercise_run_unchanged_only_says_not_implemented(name):
 
 def test_ruff_is_clean_over_package_tests_and_notebooks():
     for args in (["check", "."], ["format", "--check", "."]):
-        run = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=REPO,
-                             capture_output=True, text=True)  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=REPO, capture_output=True, text=True
+        )
         assert run.returncode == 0, run.stdout + run.stderr

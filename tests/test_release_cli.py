@@ -29,11 +29,14 @@ def test_strip_solutions_keeps_the_skeleton_at_the_right_indent():
     )
 
 
-@pytest.mark.parametrize("source, problem", [
-    ("### BEGIN SOLUTION\nx = 1", "never closed"),
-    ("x = 1\n### END SOLUTION", "without BEGIN"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n### END SOLUTION", "without BEGIN"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+    ],
+)
 def test_unbalanced_markers_are_reported(source, problem):
     with pytest.raises(ReleaseError, match=problem):
         strip_solutions(source, "nb.ipynb, cell 3")

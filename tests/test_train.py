@@ -71,8 +71,9 @@ def test_train_gan_takes_a_tensor_dataset_and_learners_steps():
         calls.append(noise.shape)
         return train.g_step(generator, discriminator, g_optimizer, noise, loss_fn)["g_loss"]
 
-    history = train.train_gan(gen, disc, digits, train.TrainConfig(steps=5, batch_size=32),
-                              g_step=my_g_step)  # fmt: skip
+    history = train.train_gan(
+        gen, disc, digits, train.TrainConfig(steps=5, batch_size=32), g_step=my_g_step
+    )
     assert history.step == 5 and calls == [(32, 8)] * 5 and "g_loss" in history
 
 
@@ -96,8 +97,9 @@ def test_keyboard_interrupt_keeps_models_and_history(capsys):
 
     ended = []
     end = type("End", (callbacks.Callback,), {"on_train_end": lambda s, st: ended.append(st)})
-    history = train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=50),
-                              callbacks=[StopAt(), end()])  # fmt: skip
+    history = train.train_gan(
+        gen, disc, data.ring_of_8(), train.TrainConfig(steps=50), callbacks=[StopAt(), end()]
+    )
     assert history.step == 4 and ended[0].interrupted
     assert "Interrupted at step 4/50" in capsys.readouterr().out
     assert torch.isfinite(gen(torch.randn(3, 2))).all()
@@ -110,8 +112,9 @@ def test_nan_loss_stops_with_a_clear_message():
         return {"g_loss": float("nan")}
 
     with pytest.raises(train.TrainingDiverged, match="not finite") as info:
-        train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=10),
-                        g_step=exploding_g_step)  # fmt: skip
+        train.train_gan(
+            gen, disc, data.ring_of_8(), train.TrainConfig(steps=10), g_step=exploding_g_step
+        )
     assert info.value.history.step == 0
 
 
@@ -126,13 +129,22 @@ def test_checkpoint_resume_continues_where_it_stopped(tmp_path):
     assert history.step == 9
     restored, _ = nets(seed=2)
     assert train.load_checkpoint(path, restored, nets(seed=2)[1]).step == 6
-    assert all(torch.equal(a, b) for a, b in zip(restored.parameters(), gen.parameters()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(restored.parameters(), gen.parameters(), strict=True)
+    )
 
 
 def test_corrupt_or_foreign_or_mismatched_checkpoints_are_refused(tmp_path):
     gen, disc = nets()
-    state = train.TrainState(gen, disc, *train.make_optimizers(gen, disc, train.TrainConfig()),
-                             train.TrainConfig(), train.History(), None, torch.device("cpu"))  # fmt: skip
+    state = train.TrainState(
+        gen,
+        disc,
+        *train.make_optimizers(gen, disc, train.TrainConfig()),
+        train.TrainConfig(),
+        train.History(),
+        None,
+        torch.device("cpu"),
+    )
     good = train.save_checkpoint(tmp_path / "good.pt", state)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(good.read_bytes()[:300])
@@ -161,11 +173,17 @@ def test_progress_bar_and_live_monitor_run_outside_jupyter():
     gen, disc = nets()
     ring = data.ring_of_8()
     monitor = callbacks.LiveMonitor(every=5, view=ring, max_overhead=1.0)
-    train.train_gan(gen, disc, ring, train.TrainConfig(steps=10, batch_size=16),
-                    callbacks=[callbacks.ProgressBar(), monitor])  # fmt: skip
+    train.train_gan(
+        gen,
+        disc,
+        ring,
+        train.TrainConfig(steps=10, batch_size=16),
+        callbacks=[callbacks.ProgressBar(), monitor],
+    )
     assert monitor.draws == 4  # at the start, steps 5 and 10, and at the end
-    figure = monitor.figure(type("S", (), {"history": train.History(), "generator": gen,
-                                           "discriminator": disc})())  # fmt: skip
+    figure = monitor.figure(
+        type("S", (), {"history": train.History(), "generator": gen, "discriminator": disc})()
+    )
     assert len(figure.axes) >= 3
 
 
@@ -173,6 +191,11 @@ def test_live_monitor_skips_redraws_that_would_dominate():
     gen, disc = nets()
     monitor = callbacks.LiveMonitor(every=1, max_overhead=0.0)  # images view, never worth it
     digits_gen = MLPGenerator(4, hidden=(8,), image_shape=(1, 8, 8))
-    train.train_gan(digits_gen, MLPDiscriminator(64, (8,)), data.digits(8),
-                    train.TrainConfig(steps=20, batch_size=16), callbacks=[monitor])  # fmt: skip
+    train.train_gan(
+        digits_gen,
+        MLPDiscriminator(64, (8,)),
+        data.digits(8),
+        train.TrainConfig(steps=20, batch_size=16),
+        callbacks=[monitor],
+    )
     assert monitor.draws == 2  # only the first and the last picture

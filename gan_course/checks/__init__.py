@@ -12,9 +12,20 @@ from .losses import check_d_loss, check_g_loss_nonsaturating, check_optimal_disc
 from .training import check_d_step, check_g_step, check_train_loop
 
 __all__ = [
-    "Check", "CheckFailed", "LearnerError", "NotImplementedYet",
-    "check_d_accuracy", "check_discriminator_2d", "check_train_discriminator",
-    "check_digit_generator", "check_generator_2d", "check_latent_noise",
-    "check_d_loss", "check_g_loss_nonsaturating", "check_optimal_discriminator",
-    "check_d_step", "check_g_step", "check_train_loop",
-]  # fmt: skip
+    "Check",
+    "CheckFailed",
+    "LearnerError",
+    "NotImplementedYet",
+    "check_d_accuracy",
+    "check_discriminator_2d",
+    "check_train_discriminator",
+    "check_digit_generator",
+    "check_generator_2d",
+    "check_latent_noise",
+    "check_d_loss",
+    "check_g_loss_nonsaturating",
+    "check_optimal_discriminator",
+    "check_d_step",
+    "check_g_step",
+    "check_train_loop",
+]

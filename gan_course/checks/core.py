@@ -97,8 +97,9 @@ class Check:
     def call(self, fn, *args, **kwargs):
         """Call the learner's `fn`; turn NotImplementedError and crashes into teaching errors."""
         if not callable(fn):
-            raise CheckFailed(self.task, "expected something callable",
-                              got=f"{type(fn).__name__}: {fn!r}"[:200])  # fmt: skip
+            raise CheckFailed(
+                self.task, "expected something callable", got=f"{type(fn).__name__}: {fn!r}"[:200]
+            )
         try:
             return fn(*args, **kwargs)
         except NotImplementedError:
@@ -107,9 +108,11 @@ class Check:
             raise
         except Exception as err:
             raise LearnerError(
-                self.task, f"your code raised {type(err).__name__}: {err}",
-                hint=_learner_line(err), got=None,
-            ) from err  # fmt: skip
+                self.task,
+                f"your code raised {type(err).__name__}: {err}",
+                hint=_learner_line(err),
+                got=None,
+            ) from err
 
     # -- expectations ------------------------------------------------------------------------
 
@@ -120,8 +123,13 @@ class Check:
             raise CheckFailed(self.task, what, expected, got, hint)
 
     def expect_tensor(self, got, what: str = "the result", hint=None) -> Tensor:
-        self.expect(isinstance(got, Tensor), f"{what} should be a torch.Tensor",
-                    "torch.Tensor", type(got).__name__, hint)  # fmt: skip
+        self.expect(
+            isinstance(got, Tensor),
+            f"{what} should be a torch.Tensor",
+            "torch.Tensor",
+            type(got).__name__,
+            hint,
+        )
         return got
 
     def expect_shape(self, got: Tensor, shape, what: str = "the shape", hint=None) -> None:
@@ -130,11 +138,21 @@ class Check:
     def expect_scalar(self, got, what: str = "the result", hint=None) -> float:
         """A Python number or a 0-d tensor; returns it as a float."""
         if isinstance(got, Tensor):
-            self.expect(got.dim() == 0, f"{what} should be a single number (a 0-d tensor)",
-                        "shape ()", f"shape {tuple(got.shape)}", hint)  # fmt: skip
+            self.expect(
+                got.dim() == 0,
+                f"{what} should be a single number (a 0-d tensor)",
+                "shape ()",
+                f"shape {tuple(got.shape)}",
+                hint,
+            )
             return got.item()
-        self.expect(isinstance(got, int | float) and not isinstance(got, bool),
-                    f"{what} should be a number", "float or 0-d tensor", type(got).__name__, hint)  # fmt: skip
+        self.expect(
+            isinstance(got, int | float) and not isinstance(got, bool),
+            f"{what} should be a number",
+            "float or 0-d tensor",
+            type(got).__name__,
+            hint,
+        )
         return float(got)
 
     def expect_close(
@@ -147,9 +165,13 @@ class Check:
         self.expect(_close(got, want, atol, rtol), what, _short(want), _short(got), hint)
 
     def expect_module(self, obj, what: str = "your network") -> None:
-        self.expect(isinstance(obj, torch.nn.Module), f"{what} should be a torch.nn.Module",
-                    "an nn.Module instance", type(obj).__name__,
-                    hint="subclass nn.Module and call super().__init__() first")  # fmt: skip
+        self.expect(
+            isinstance(obj, torch.nn.Module),
+            f"{what} should be a torch.nn.Module",
+            "an nn.Module instance",
+            type(obj).__name__,
+            hint="subclass nn.Module and call super().__init__() first",
+        )
 
 
 def _close(a, b, atol: float, rtol: float) -> bool:
@@ -172,8 +194,13 @@ def _short(t) -> str:
 def _learner_line(err: BaseException) -> str:
     """Where in the learner's code `err` was raised: the deepest frame outside torch/gan_course."""
     frames = traceback.extract_tb(err.__traceback__)
-    mine = [f for f in frames if not f.filename.startswith(PACKAGE_DIR)
-            and "site-packages" not in f.filename and not f.filename.startswith(sys.prefix)]  # fmt: skip
+    mine = [
+        f
+        for f in frames
+        if not f.filename.startswith(PACKAGE_DIR)
+        and "site-packages" not in f.filename
+        and not f.filename.startswith(sys.prefix)
+    ]
     if not mine:
         return "the error came from a library call your code made; check its arguments"
     f = mine[-1]

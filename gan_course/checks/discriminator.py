@@ -24,23 +24,34 @@ def check_discriminator_2d(cls) -> None:
         net = c.call(cls, 32)  # hidden=32
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(16, 2)), "Discriminator2D(32)(x)")
-        hint = ("return one logit per sample, shape (N,): .squeeze(1) the last dimension"
-                if tuple(out.shape) == (16, 1) else "the last layer maps hidden -> 1")  # fmt: skip
+        hint = (
+            "return one logit per sample, shape (N,): .squeeze(1) the last dimension"
+            if tuple(out.shape) == (16, 1)
+            else "the last layer maps hidden -> 1"
+        )
         c.expect_shape(out, (16,), "the output shape for x of shape (16, 2)", hint=hint)
         real, fake = _ring_vs_centre()
         train_losses = c.call(_train, net, real, fake)
         with torch.no_grad():
             real_logits, fake_logits = net(real), net(fake)
         top = real_logits.max().item()
-        c.expect(top > 1 or fake_logits.min().item() < 0, "are the outputs logits?",
-                 "raw scores, any real number", "values confined to (0, 1)",
-                 hint="that's a probability: drop the final Sigmoid and return the logit; "
-                 "the loss applies the sigmoid itself, stably")  # fmt: skip
+        c.expect(
+            top > 1 or fake_logits.min().item() < 0,
+            "are the outputs logits?",
+            "raw scores, any real number",
+            "values confined to (0, 1)",
+            hint="that's a probability: drop the final Sigmoid and return the logit; "
+            "the loss applies the sigmoid itself, stably",
+        )
         acc = metrics.d_accuracy(real_logits, fake_logits)
-        c.expect(acc >= 0.9, "accuracy on ring vs centre after 200 Adam steps", ">= 0.90",
-                 f"{acc:.2f} (final loss {train_losses[-1]:.3f})",
-                 hint="one straight line can't separate a ring from its centre: put "
-                 "nn.LeakyReLU(0.2) between the Linear layers")  # fmt: skip
+        c.expect(
+            acc >= 0.9,
+            "accuracy on ring vs centre after 200 Adam steps",
+            ">= 0.90",
+            f"{acc:.2f} (final loss {train_losses[-1]:.3f})",
+            hint="one straight line can't separate a ring from its centre: put "
+            "nn.LeakyReLU(0.2) between the Linear layers",
+        )
 
 
 def _train(net, real, fake, steps: int = 200):
@@ -65,14 +76,24 @@ def check_d_accuracy(fn) -> None:
             (0.7, "these are logits, not probabilities: threshold at 0 (sigmoid(0) = 0.5)"),
             (0.4, "real and fake are swapped: real is right when its logit > 0"),
             (6.0, "that's a count: divide by the number of samples (use .mean())"),
-            ((4 / 6 + 2 / 4) / 2, "averaging the two batch accuracies weighs a sample of the "
-             "smaller batch more: pool all samples, then take the mean"),
-        ]  # fmt: skip
-        c.expect_close(got, metrics.d_accuracy(real, fake), "accuracy on 6 real + 4 fake logits",
-                       hint="real is right when logit > 0, fake when logit < 0",
-                       mistakes=mistakes)  # fmt: skip
-        c.expect_close(c.call(fn, real.abs() + 1, -fake.abs() - 1), 1.0,
-                       "accuracy when every sample is classified right")  # fmt: skip
+            (
+                (4 / 6 + 2 / 4) / 2,
+                "averaging the two batch accuracies weighs a sample of the "
+                "smaller batch more: pool all samples, then take the mean",
+            ),
+        ]
+        c.expect_close(
+            got,
+            metrics.d_accuracy(real, fake),
+            "accuracy on 6 real + 4 fake logits",
+            hint="real is right when logit > 0, fake when logit < 0",
+            mistakes=mistakes,
+        )
+        c.expect_close(
+            c.call(fn, real.abs() + 1, -fake.abs() - 1),
+            1.0,
+            "accuracy when every sample is classified right",
+        )
 
 
 def check_train_discriminator(fn) -> None:
@@ -82,26 +103,49 @@ def check_train_discriminator(fn) -> None:
         before = copy.deepcopy(net)
         real, fake = _ring_vs_centre()
         got = c.call(fn, net, real, fake, steps=100, lr=1e-2)
-        c.expect(isinstance(got, Sequence) and len(got) == 100,
-                 "the returned losses", "a list of 100 numbers, one per step",
-                 f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}",
-                 hint="append loss.item() to a list at every step and return it")  # fmt: skip
+        c.expect(
+            isinstance(got, Sequence) and len(got) == 100,
+            "the returned losses",
+            "a list of 100 numbers, one per step",
+            f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}",
+            hint="append loss.item() to a list at every step and return it",
+        )
         with torch.no_grad():
             r, f = before(real), before(fake)
         first = torch.as_tensor(float(got[0]))
         mistakes = [
             (losses.d_loss_bce(f, r), "labels swapped: real samples get label 1, fakes 0"),
             (256 * losses.d_loss_bce(r, f), "sum instead of mean: average the loss over the batch"),
-            (losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
-             "sigmoid applied twice: D returns logits, pass them straight to the loss"),
-        ]  # fmt: skip
-        c.expect_close(first, losses.d_loss_bce(r, f), "the first loss (D as it was given)",
-                       hint="record the BCE loss of D(real) vs label 1 and D(fake) vs label 0",
-                       mistakes=mistakes, rtol=1e-3)  # fmt: skip
-        moved = any(not torch.equal(a, b) for a, b in zip(net.parameters(), before.parameters()))
-        c.expect(moved, "did D's parameters change?", "yes", "no",
-                 hint="call optimizer.step() after loss.backward()")  # fmt: skip
+            (
+                losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
+                "sigmoid applied twice: D returns logits, pass them straight to the loss",
+            ),
+        ]
+        c.expect_close(
+            first,
+            losses.d_loss_bce(r, f),
+            "the first loss (D as it was given)",
+            hint="record the BCE loss of D(real) vs label 1 and D(fake) vs label 0",
+            mistakes=mistakes,
+            rtol=1e-3,
+        )
+        moved = any(
+            not torch.equal(a, b)
+            for a, b in zip(net.parameters(), before.parameters(), strict=True)
+        )
+        c.expect(
+            moved,
+            "did D's parameters change?",
+            "yes",
+            "no",
+            hint="call optimizer.step() after loss.backward()",
+        )
         with torch.no_grad():
             acc = metrics.d_accuracy(net(real), net(fake))
-        c.expect(acc >= 0.95, "accuracy after 100 steps", ">= 0.95", f"{acc:.2f}",
-                 hint="call optimizer.zero_grad() every step, and use Adam with the given lr")  # fmt: skip
+        c.expect(
+            acc >= 0.95,
+            "accuracy after 100 steps",
+            ">= 0.95",
+            f"{acc:.2f}",
+            hint="call optimizer.zero_grad() every step, and use Adam with the given lr",
+        )

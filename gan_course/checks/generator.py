@@ -12,25 +12,44 @@ def check_latent_noise(fn) -> None:
     """`latent_noise(n, latent_dim)`: standard normal noise of shape (n, latent_dim)."""
     with Check("latent_noise") as c:
         z = c.expect_tensor(c.call(fn, 5, 3), "latent_noise(5, 3)")
-        c.expect_shape(z, (5, 3), "latent_noise(5, 3).shape",
-                       hint="one row per sample: shape (n, latent_dim)")  # fmt: skip
-        c.expect(z.dtype == torch.float32, "the dtype", torch.float32, z.dtype,
-                 hint="torch.randn makes float32, what the networks expect")  # fmt: skip
+        c.expect_shape(
+            z, (5, 3), "latent_noise(5, 3).shape", hint="one row per sample: shape (n, latent_dim)"
+        )
+        c.expect(
+            z.dtype == torch.float32,
+            "the dtype",
+            torch.float32,
+            z.dtype,
+            hint="torch.randn makes float32, what the networks expect",
+        )
         big = c.call(fn, 20_000, 4)
         mean, std = big.mean().item(), big.std().item()
         uniform = big.min().item() >= 0
-        c.expect(abs(mean) < 0.05 and abs(std - 1) < 0.05, "mean and std of 80,000 draws",
-                 "mean 0, std 1", f"mean {mean:.3f}, std {std:.3f}",
-                 hint="all draws are >= 0: torch.rand is uniform on [0, 1); use torch.randn"
-                 if uniform else "draw from the standard normal N(0, 1): torch.randn")  # fmt: skip
+        c.expect(
+            abs(mean) < 0.05 and abs(std - 1) < 0.05,
+            "mean and std of 80,000 draws",
+            "mean 0, std 1",
+            f"mean {mean:.3f}, std {std:.3f}",
+            hint="all draws are >= 0: torch.rand is uniform on [0, 1); use torch.randn"
+            if uniform
+            else "draw from the standard normal N(0, 1): torch.randn",
+        )
         within_one = (big.abs() < 1).float().mean().item()
-        c.expect(abs(within_one - 0.683) < 0.02, "share of draws within one std of 0",
-                 "0.683 (a Gaussian)", f"{within_one:.3f}",
-                 hint="that's not bell-shaped noise: use torch.randn")  # fmt: skip
+        c.expect(
+            abs(within_one - 0.683) < 0.02,
+            "share of draws within one std of 0",
+            "0.683 (a Gaussian)",
+            f"{within_one:.3f}",
+            hint="that's not bell-shaped noise: use torch.randn",
+        )
         again = c.call(fn, 5, 3)
-        c.expect(not torch.equal(z, again), "two calls in a row", "different noise",
-                 "the same noise twice",
-                 hint="don't call torch.manual_seed inside; seed once at the top")  # fmt: skip
+        c.expect(
+            not torch.equal(z, again),
+            "two calls in a row",
+            "different noise",
+            "the same noise twice",
+            hint="don't call torch.manual_seed inside; seed once at the top",
+        )
 
 
 def _is_affine(net, latent_dim: int) -> bool:
@@ -42,13 +61,23 @@ def _is_affine(net, latent_dim: int) -> bool:
 
 def _expect_all_params_learn(c: Check, net: nn.Module, out: torch.Tensor) -> None:
     params = list(net.parameters())
-    c.expect(len(params) > 0, "your network's parameters", "some", "none",
-             hint="create the layers as attributes (self.net = nn.Sequential(...)) "
-             "so PyTorch registers them")  # fmt: skip
+    c.expect(
+        len(params) > 0,
+        "your network's parameters",
+        "some",
+        "none",
+        hint="create the layers as attributes (self.net = nn.Sequential(...)) "
+        "so PyTorch registers them",
+    )
     out.float().pow(2).mean().backward()
     silent = [name for name, p in net.named_parameters() if p.grad is None]
-    c.expect(not silent, "every parameter gets a gradient", "all of them", f"none for {silent}",
-             hint="use every layer in forward, and no .detach() or .data inside it")  # fmt: skip
+    c.expect(
+        not silent,
+        "every parameter gets a gradient",
+        "all of them",
+        f"none for {silent}",
+        hint="use every layer in forward, and no .detach() or .data inside it",
+    )
 
 
 def check_generator_2d(cls) -> None:
@@ -57,11 +86,20 @@ def check_generator_2d(cls) -> None:
         net = c.call(cls, 3, 32)  # latent_dim=3, hidden=32
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(16, 3)), "Generator2D(3, 32)(z)")
-        c.expect_shape(out, (16, 2), "the output shape for z of shape (16, 3)",
-                       hint="the last layer maps hidden -> 2: one 2-D point per row of z")  # fmt: skip
-        c.expect(not _is_affine(net, 3), "is the network non-linear?", "non-linear", "affine",
-                 hint="put an nn.ReLU() between the Linear layers: without one the network "
-                 "is a single linear map, and turns a Gaussian into another Gaussian")  # fmt: skip
+        c.expect_shape(
+            out,
+            (16, 2),
+            "the output shape for z of shape (16, 3)",
+            hint="the last layer maps hidden -> 2: one 2-D point per row of z",
+        )
+        c.expect(
+            not _is_affine(net, 3),
+            "is the network non-linear?",
+            "non-linear",
+            "affine",
+            hint="put an nn.ReLU() between the Linear layers: without one the network "
+            "is a single linear map, and turns a Gaussian into another Gaussian",
+        )
         _expect_all_params_learn(c, net, out)
         # can it reach the ring (radius 2)? fit fixed targets by regression for a moment
         z, angle = torch.randn(64, 3), torch.rand(64) * 6.283
@@ -72,10 +110,14 @@ def check_generator_2d(cls) -> None:
             (net(z) - target).pow(2).mean().backward()
             opt.step()
         reach = net(z).detach().abs().max().item()
-        c.expect(reach > 1.5, "can its outputs reach the ring (radius 2)?", "|x| up to 2.5",
-                 f"|x| at most {reach:.2f}",
-                 hint="the outputs are squashed into [-1, 1]: 2-D points need no Tanh or "
-                 "Sigmoid at the end")  # fmt: skip
+        c.expect(
+            reach > 1.5,
+            "can its outputs reach the ring (radius 2)?",
+            "|x| up to 2.5",
+            f"|x| at most {reach:.2f}",
+            hint="the outputs are squashed into [-1, 1]: 2-D points need no Tanh or "
+            "Sigmoid at the end",
+        )
 
 
 def check_digit_generator(cls) -> None:
@@ -84,16 +126,29 @@ def check_digit_generator(cls) -> None:
         net = c.call(cls, 16, 64)  # latent_dim=16, hidden=64
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(10, 16)), "DigitGenerator(16, 64)(z)")
-        hint = ("reshape the 64 outputs into images: .view(-1, 1, 8, 8)"
-                if out.numel() == 640 else "the last Linear layer needs 1*8*8 = 64 outputs")  # fmt: skip
+        hint = (
+            "reshape the 64 outputs into images: .view(-1, 1, 8, 8)"
+            if out.numel() == 640
+            else "the last Linear layer needs 1*8*8 = 64 outputs"
+        )
         c.expect_shape(out, (10, 1, 8, 8), "the output shape for z of shape (10, 16)", hint=hint)
         _expect_all_params_learn(c, net, out)
         with torch.no_grad():
-            loud = net(30 * torch.randn(256, 16))  # large inputs push the output layer to its limits
+            loud = net(
+                30 * torch.randn(256, 16)
+            )  # large inputs push the output layer to its limits
         lo, hi = loud.min().item(), loud.max().item()
-        c.expect(lo >= -1 and hi <= 1, "the output range", "within [-1, 1]",
-                 f"[{lo:.2f}, {hi:.2f}]",
-                 hint="the digits are scaled to [-1, 1]: end with nn.Tanh()")  # fmt: skip
-        c.expect(lo < 0 < hi, "outputs on both sides of 0", "values in [-1, 0) and (0, 1]",
-                 f"[{lo:.2f}, {hi:.2f}]",
-                 hint="Sigmoid gives [0, 1] but the digits are in [-1, 1]: use nn.Tanh()")  # fmt: skip
+        c.expect(
+            lo >= -1 and hi <= 1,
+            "the output range",
+            "within [-1, 1]",
+            f"[{lo:.2f}, {hi:.2f}]",
+            hint="the digits are scaled to [-1, 1]: end with nn.Tanh()",
+        )
+        c.expect(
+            lo < 0 < hi,
+            "outputs on both sides of 0",
+            "values in [-1, 0) and (0, 1]",
+            f"[{lo:.2f}, {hi:.2f}]",
+            hint="Sigmoid gives [0, 1] but the digits are in [-1, 1]: use nn.Tanh()",
+        )

@@ -7,8 +7,10 @@ import torch
 from .. import losses
 from .core import Check
 
-STABILITY_HINT = ("compute it from logits (F.softplus or F.binary_cross_entropy_with_logits): "
-                  "log(sigmoid(x)) overflows once sigmoid(x) rounds to 0 or 1")  # fmt: skip
+STABILITY_HINT = (
+    "compute it from logits (F.softplus or F.binary_cross_entropy_with_logits): "
+    "log(sigmoid(x)) overflows once sigmoid(x) rounds to 0 or 1"
+)
 
 
 def fixed_logits():
@@ -22,51 +24,83 @@ def check_d_loss(fn) -> None:
     """`d_loss(real_logits, fake_logits)`: -mean log D(x) - mean log(1 - D(G(z)))."""
     with Check("d_loss") as c:
         real, fake = fixed_logits()
-        got = c.expect_scalar(c.call(fn, real, fake), "d_loss(real_logits, fake_logits)",
-                              hint="average over the batch with .mean()")  # fmt: skip
+        got = c.expect_scalar(
+            c.call(fn, real, fake),
+            "d_loss(real_logits, fake_logits)",
+            hint="average over the batch with .mean()",
+        )
         want = losses.d_loss_bce(real, fake)
         mistakes = [
             (losses.d_loss_bce(fake, real), "labels swapped: real logits go with label 1"),
             (16 * want, "sum instead of mean: average each term over its batch"),
             (-want, "wrong sign: the loss is the *negative* log-likelihood, -V"),
-            (losses.d_loss_bce(torch.sigmoid(real), torch.sigmoid(fake)),
-             "sigmoid applied twice: the inputs are already logits"),
-        ]  # fmt: skip
-        c.expect_close(got, want, "the loss on 16 real + 16 fake logits",
-                       hint="real term: -log sigmoid(real); fake term: -log(1 - sigmoid(fake))",
-                       mistakes=mistakes)  # fmt: skip
+            (
+                losses.d_loss_bce(torch.sigmoid(real), torch.sigmoid(fake)),
+                "sigmoid applied twice: the inputs are already logits",
+            ),
+        ]
+        c.expect_close(
+            got,
+            want,
+            "the loss on 16 real + 16 fake logits",
+            hint="real term: -log sigmoid(real); fake term: -log(1 - sigmoid(fake))",
+            mistakes=mistakes,
+        )
         confident = torch.tensor([120.0]), torch.tensor([120.0])  # D fooled, very sure
-        c.expect_close(c.call(fn, *confident), 120.0, "the loss when D(G(z)) has logit 120",
-                       hint=STABILITY_HINT, rtol=1e-3)  # fmt: skip
+        c.expect_close(
+            c.call(fn, *confident),
+            120.0,
+            "the loss when D(G(z)) has logit 120",
+            hint=STABILITY_HINT,
+            rtol=1e-3,
+        )
 
 
 def check_g_loss_nonsaturating(fn) -> None:
     """`g_loss_nonsaturating(fake_logits)`: -mean log D(G(z))."""
     with Check("g_loss_nonsaturating") as c:
         _, fake = fixed_logits()
-        got = c.expect_scalar(c.call(fn, fake), "g_loss_nonsaturating(fake_logits)",
-                              hint="average over the batch with .mean()")  # fmt: skip
+        got = c.expect_scalar(
+            c.call(fn, fake),
+            "g_loss_nonsaturating(fake_logits)",
+            hint="average over the batch with .mean()",
+        )
         want = losses.g_loss_nonsaturating(fake)
         saturating = losses.g_loss_saturating(fake)
         mistakes = [
-            (saturating, "that's the saturating loss log(1 - D(G(z))); "
-             "the non-saturating one is -log D(G(z))"),
-            (-saturating, "-log(1 - D(G(z))) pushes G's fakes towards 'fake'; "
-             "use -log D(G(z))"),
+            (
+                saturating,
+                "that's the saturating loss log(1 - D(G(z))); "
+                "the non-saturating one is -log D(G(z))",
+            ),
+            (-saturating, "-log(1 - D(G(z))) pushes G's fakes towards 'fake'; use -log D(G(z))"),
             (-want, "wrong sign: G minimises -log D(G(z))"),
             (16 * want, "sum instead of mean: average over the batch"),
-        ]  # fmt: skip
-        c.expect_close(got, want, "the loss on 16 fake logits",
-                       hint="-log sigmoid(fake_logits), averaged", mistakes=mistakes)  # fmt: skip
+        ]
+        c.expect_close(
+            got,
+            want,
+            "the loss on 16 fake logits",
+            hint="-log sigmoid(fake_logits), averaged",
+            mistakes=mistakes,
+        )
         rejected = torch.tensor([-120.0])  # D very sure this fake is fake
-        c.expect_close(c.call(fn, rejected), 120.0, "the loss when D(G(z)) has logit -120",
-                       hint=STABILITY_HINT, rtol=1e-3)  # fmt: skip
+        c.expect_close(
+            c.call(fn, rejected),
+            120.0,
+            "the loss when D(G(z)) has logit -120",
+            hint=STABILITY_HINT,
+            rtol=1e-3,
+        )
         logits = fake.clone().requires_grad_(True)
         c.call(fn, logits).backward()
-        c.expect(logits.grad is not None and bool((logits.grad < 0).all()),
-                 "the gradient with respect to the logits", "negative: raising a fake's logit "
-                 "lowers the loss", "no gradient" if logits.grad is None else "some >= 0",
-                 hint="use torch operations only (no .item() or NumPy) so autograd can follow")  # fmt: skip
+        c.expect(
+            logits.grad is not None and bool((logits.grad < 0).all()),
+            "the gradient with respect to the logits",
+            "negative: raising a fake's logit lowers the loss",
+            "no gradient" if logits.grad is None else "some >= 0",
+            hint="use torch operations only (no .item() or NumPy) so autograd can follow",
+        )
 
 
 def check_optimal_discriminator(fn) -> None:
@@ -78,19 +112,34 @@ def check_optimal_discriminator(fn) -> None:
         c.expect_shape(got, p_data.shape, "one value per point", hint="work elementwise")
         want = losses.optimal_discriminator(p_data, p_model)
         mistakes = [
-            (losses.optimal_discriminator(p_model, p_data),
-             "swapped: D* is the probability of *real*, p_data / (p_data + p_model)"),
+            (
+                losses.optimal_discriminator(p_model, p_data),
+                "swapped: D* is the probability of *real*, p_data / (p_data + p_model)",
+            ),
             (p_data / p_model, "that's the density ratio; normalise: p_data / (p_data + p_model)"),
-        ]  # fmt: skip
-        c.expect_close(got, want, "D* at 5 points", mistakes=mistakes,
-                       hint="D*(x) = p_data(x) / (p_data(x) + p_model(x))")  # fmt: skip
+        ]
+        c.expect_close(
+            got,
+            want,
+            "D* at 5 points",
+            mistakes=mistakes,
+            hint="D*(x) = p_data(x) / (p_data(x) + p_model(x))",
+        )
         both_zero = c.call(fn, torch.zeros(3), torch.zeros(3))
-        c.expect_close(both_zero, torch.full((3,), 0.5), "D* where both densities are 0",
-                       hint="0 / 0 is nan; where neither distribution has mass D can't tell: "
-                       "return 0.5 there (torch.where)")  # fmt: skip
+        c.expect_close(
+            both_zero,
+            torch.full((3,), 0.5),
+            "D* where both densities are 0",
+            hint="0 / 0 is nan; where neither distribution has mass D can't tell: "
+            "return 0.5 there (torch.where)",
+        )
         p = torch.rand(100)
-        c.expect_close(c.call(fn, p, p), torch.full((100,), 0.5), "D* when p_model == p_data",
-                       hint="when G matches the data, D* = 1/2 everywhere")  # fmt: skip
+        c.expect_close(
+            c.call(fn, p, p),
+            torch.full((100,), 0.5),
+            "D* when p_model == p_data",
+            hint="when G matches the data, D* = 1/2 everywhere",
+        )
 
 
 __all__ = ["check_d_loss", "check_g_loss_nonsaturating", "check_optimal_discriminator"]

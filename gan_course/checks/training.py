@@ -51,27 +51,54 @@ def check_d_step(fn) -> None:
         _fill_grads(disc, GARBAGE)  # stale gradients from "an earlier step"
         g_before, d_before = _params(gen), _params(disc)
         got = c.call(fn, gen, disc, opt, real, noise)
-        c.expect(isinstance(got, dict) and "d_loss" in got or isinstance(got, float | torch.Tensor),
-                 "what d_step returns", "a dict with 'd_loss' (or the loss)",
-                 type(got).__name__, hint="return d_diagnostics(loss, real_logits, fake_logits)")  # fmt: skip
+        c.expect(
+            isinstance(got, dict) and "d_loss" in got or isinstance(got, float | torch.Tensor),
+            "what d_step returns",
+            "a dict with 'd_loss' (or the loss)",
+            type(got).__name__,
+            hint="return d_diagnostics(loss, real_logits, fake_logits)",
+        )
         silent = all(p.grad is None or not p.grad.any() for p in gen.parameters())
-        c.expect(silent, "G's gradients after the D step", "none", "G received gradients",
-                 hint="detach the fakes: generator(noise).detach(), so no gradient flows into G")  # fmt: skip
-        c.expect(_same(g_before, _params(gen)), "G's parameters after the D step", "unchanged",
-                 "changed", hint="the D step must update D only")  # fmt: skip
-        c.expect_close(_loss_of(got, "d_loss"), want["d_loss"], "the D loss on fixed networks",
-                       hint="use loss_fn(real_logits, fake_logits), real first",
-                       mistakes=_d_loss_mistakes(gen, copy.deepcopy(disc), d_before, real, noise),
-                       rtol=1e-4)  # fmt: skip
+        c.expect(
+            silent,
+            "G's gradients after the D step",
+            "none",
+            "G received gradients",
+            hint="detach the fakes: generator(noise).detach(), so no gradient flows into G",
+        )
+        c.expect(
+            _same(g_before, _params(gen)),
+            "G's parameters after the D step",
+            "unchanged",
+            "changed",
+            hint="the D step must update D only",
+        )
+        c.expect_close(
+            _loss_of(got, "d_loss"),
+            want["d_loss"],
+            "the D loss on fixed networks",
+            hint="use loss_fn(real_logits, fake_logits), real first",
+            mistakes=_d_loss_mistakes(gen, copy.deepcopy(disc), d_before, real, noise),
+            rtol=1e-4,
+        )
         d_after = _params(disc)
-        c.expect(not _same(d_before, d_after), "D's parameters after the D step", "changed",
-                 "unchanged", hint="call d_optimizer.step() after loss.backward()")  # fmt: skip
+        c.expect(
+            not _same(d_before, d_after),
+            "D's parameters after the D step",
+            "changed",
+            "unchanged",
+            hint="call d_optimizer.step() after loss.backward()",
+        )
         stale = [p - LR * GARBAGE for p in _params(ref_disc)]  # what skipping zero_grad gives
-        c.expect(_same(_params(ref_disc), d_after), "D's parameters after one SGD step",
-                 "one step along the gradient of the D loss",
-                 "a different update",
-                 hint="call d_optimizer.zero_grad() first: old gradients add up in .grad"
-                 if _same(stale, d_after) else "backpropagate the D loss, then step once")  # fmt: skip
+        c.expect(
+            _same(_params(ref_disc), d_after),
+            "D's parameters after one SGD step",
+            "one step along the gradient of the D loss",
+            "a different update",
+            hint="call d_optimizer.zero_grad() first: old gradients add up in .grad"
+            if _same(stale, d_after)
+            else "backpropagate the D loss, then step once",
+        )
 
 
 def _d_loss_mistakes(gen, disc_clone, d_before, real, noise):
@@ -83,9 +110,11 @@ def _d_loss_mistakes(gen, disc_clone, d_before, real, noise):
     return [
         (losses.d_loss_bce(f, r), "labels swapped: real samples are labelled 1, fakes 0"),
         (64 * losses.d_loss_bce(r, f), "sum instead of mean: average over the batch"),
-        (losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
-         "sigmoid applied twice: the discriminator already returns logits"),
-    ]  # fmt: skip
+        (
+            losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
+            "sigmoid applied twice: the discriminator already returns logits",
+        ),
+    ]
 
 
 def check_g_step(fn) -> None:
@@ -106,20 +135,40 @@ def check_g_step(fn) -> None:
             (saturating, "that's the saturating loss; use loss_fn (-log D(G(z)))"),
             (-want["g_loss"], "wrong sign: G minimises -log D(G(z))"),
             (64 * want["g_loss"], "sum instead of mean: average over the batch"),
-        ]  # fmt: skip
-        c.expect_close(_loss_of(got, "g_loss"), want["g_loss"], "the G loss on fixed networks",
-                       hint="loss_fn(discriminator(generator(noise)))", mistakes=mistakes)  # fmt: skip
-        c.expect(_same(d_before, _params(disc)), "D's parameters after the G step", "unchanged",
-                 "changed", hint="the G step updates G only: step g_optimizer, nothing else")  # fmt: skip
+        ]
+        c.expect_close(
+            _loss_of(got, "g_loss"),
+            want["g_loss"],
+            "the G loss on fixed networks",
+            hint="loss_fn(discriminator(generator(noise)))",
+            mistakes=mistakes,
+        )
+        c.expect(
+            _same(d_before, _params(disc)),
+            "D's parameters after the G step",
+            "unchanged",
+            "changed",
+            hint="the G step updates G only: step g_optimizer, nothing else",
+        )
         g_after = _params(gen)
-        c.expect(not _same(g_before, g_after), "G's parameters after the G step", "changed",
-                 "unchanged", hint="don't detach the fakes in the G step (G learns through D), "
-                 "and call g_optimizer.step()")  # fmt: skip
+        c.expect(
+            not _same(g_before, g_after),
+            "G's parameters after the G step",
+            "changed",
+            "unchanged",
+            hint="don't detach the fakes in the G step (G learns through D), "
+            "and call g_optimizer.step()",
+        )
         stale = [p - LR * GARBAGE for p in _params(ref_gen)]  # what skipping zero_grad gives
-        c.expect(_same(_params(ref_gen), g_after), "G's parameters after one SGD step",
-                 "one step down the gradient of the G loss", "a different update",
-                 hint="call g_optimizer.zero_grad() first: old gradients add up in .grad"
-                 if _same(stale, g_after) else "minimise loss_fn: backward() on it, then step")  # fmt: skip
+        c.expect(
+            _same(_params(ref_gen), g_after),
+            "G's parameters after one SGD step",
+            "one step down the gradient of the G loss",
+            "a different update",
+            hint="call g_optimizer.zero_grad() first: old gradients add up in .grad"
+            if _same(stale, g_after)
+            else "minimise loss_fn: backward() on it, then step",
+        )
 
 
 def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
@@ -131,16 +180,35 @@ def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
         generator, discriminator = MLPGenerator(2, 2, (128, 128)), MLPDiscriminator(2, (128, 128))
         g_before, d_before = _params(generator), _params(discriminator)
         c.call(fn, generator, discriminator, ring, steps)
-        c.expect(not _same(d_before, _params(discriminator)), "did D learn?", "D's weights moved",
-                 "D is unchanged", hint="call d_step(...) with D's optimizer in every iteration")  # fmt: skip
-        c.expect(not _same(g_before, _params(generator)), "did G learn?", "G's weights moved",
-                 "G is unchanged", hint="call g_step(...) with G's optimizer in every iteration")  # fmt: skip
+        c.expect(
+            not _same(d_before, _params(discriminator)),
+            "did D learn?",
+            "D's weights moved",
+            "D is unchanged",
+            hint="call d_step(...) with D's optimizer in every iteration",
+        )
+        c.expect(
+            not _same(g_before, _params(generator)),
+            "did G learn?",
+            "G's weights moved",
+            "G is unchanged",
+            hint="call g_step(...) with G's optimizer in every iteration",
+        )
         stats = generator_mode_stats(generator, ring, n=2500)
         if stats.high_quality < 0.01:
-            hint = ("almost no samples land on a mode: is each step using its own optimizer, "
-                    "Adam(lr=2e-4, betas=(0.5, 0.999)), and fresh noise and real data every step?")
+            hint = (
+                "almost no samples land on a mode: is each step using its own optimizer, "
+                "Adam(lr=2e-4, betas=(0.5, 0.999)), and fresh noise and real data every step?"
+            )
         else:
-            hint = (f"only {stats.modes_covered} modes: that's mode collapse. Alternate one D "
-                    "step and one G step, with fresh noise each time")  # fmt: skip
-        c.expect(stats.modes_covered >= min_modes, f"modes covered after {steps} steps",
-                 f">= {min_modes} of 8", str(stats), hint=hint)  # fmt: skip
+            hint = (
+                f"only {stats.modes_covered} modes: that's mode collapse. Alternate one D "
+                "step and one G step, with fresh noise each time"
+            )
+        c.expect(
+            stats.modes_covered >= min_modes,
+            f"modes covered after {steps} steps",
+            f">= {min_modes} of 8",
+            str(stats),
+            hint=hint,
+        )

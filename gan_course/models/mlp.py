@@ -40,9 +40,11 @@ class MLPGenerator(nn.Module):
         self.image_shape = tuple(image_shape) if image_shape else None
         self.out_dim = math.prod(self.image_shape) if self.image_shape else out_dim
         self.hparams = dict(
-            latent_dim=latent_dim, out_dim=self.out_dim, hidden=list(hidden),
+            latent_dim=latent_dim,
+            out_dim=self.out_dim,
+            hidden=list(hidden),
             image_shape=list(self.image_shape) if self.image_shape else None,
-        )  # fmt: skip
+        )
         layers = _mlp([latent_dim, *hidden, self.out_dim], nn.ReLU())
         if self.image_shape:
             layers.append(nn.Tanh())  # images live in [-1, 1]; 2-D points are unbounded
