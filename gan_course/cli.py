@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def doctor() -> int:
 
     device = runtime.get_device()
     print(f"device       {device}" + ("" if device.type != "cpu" else " (no CUDA or MPS found)"))
-    print(f"threads      {runtime.set_threads()} of {torch.get_num_threads()} used by torch")
+    print(f"threads      {runtime.set_threads()} for torch (CPU cores: {os.cpu_count()})")
     print(f"FAST mode    {'on' if runtime.is_fast() else 'off'} ({runtime.FAST_ENV})")
     try:
         torch.ones(2, device=device).sum().item()
