@@ -101,8 +101,13 @@ class Moons:
 
 
 def latent_noise(n: int, latent_dim: int, device=None, generator=None) -> Tensor:
-    """The generator's input: z ~ N(0, I), one row per sample, shape (n, latent_dim)."""
-    return torch.randn(n, latent_dim, device=device, generator=generator)
+    """The generator's input: z ~ N(0, I), one row per sample, shape (n, latent_dim).
+
+    With a seeded `generator` (a torch.Generator) the noise is drawn on its device, then moved.
+    """
+    if generator is None:
+        return torch.randn(n, latent_dim, device=device)
+    return torch.randn(n, latent_dim, generator=generator, device=generator.device).to(device)
 
 
 # ---------------------------------------------------------------------------- image datasets

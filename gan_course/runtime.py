@@ -1,10 +1,13 @@
 """Where and how big things run: seeds, device, threads, and FAST mode.
 
-Every notebook starts with the same three lines::
+Every notebook's setup cell ends with the same lines::
 
     seed_everything(0)
     device = get_device()
-    steps = budget(full=4000, fast=60)
+    set_threads()
+    print(describe())
+
+and takes its sizes from `budget`, e.g. `steps = budget(full=4000, fast=60)`.
 
 `GAN_COURSE_FAST=1` (what the tests set) shrinks every run to seconds while still executing every
 line; `budget` is the one place that reads it, so a notebook never tests FAST itself.

@@ -46,7 +46,9 @@ def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax=None
     return ax
 
 
-def scatter_real_fake(real: Tensor | None, fake: Tensor | None, ax=None, title=None, lim=None):
+def scatter_real_fake(
+    real: Tensor | None, fake: Tensor | None = None, ax=None, title=None, lim=None
+):
     """Real samples in blue and generated ones in red, for 2-D data (N, 2)."""
     ax = _new_ax(ax)
     for points, color, label in ((real, REAL_COLOR, "real"), (fake, FAKE_COLOR, "generated")):
