@@ -4,7 +4,7 @@ One module a concept: `runtime` (seed, device, FAST mode), `data`, `models`, `lo
 `callbacks`, `metrics`, `viz`, `checks` (the exercise auto-checks), `release` and `cli`.
 """
 
-from .runtime import budget, get_device, is_fast, seed_everything, set_threads
+from .runtime import budget, describe, get_device, is_fast, seed_everything, set_threads
 
 __version__ = "0.1.0"
-__all__ = ["budget", "get_device", "is_fast", "seed_everything", "set_threads"]
+__all__ = ["budget", "describe", "get_device", "is_fast", "seed_everything", "set_threads"]

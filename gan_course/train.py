@@ -237,11 +237,11 @@ def train_gan(
     def noise() -> Tensor:
         return torch.randn(config.batch_size, latent_dim, device=device)
 
-    for cb in callbacks:
-        cb.on_train_begin(state)
     generator.train()
     discriminator.train()
     try:
+        for cb in callbacks:
+            cb.on_train_begin(state)
         while history.step < config.steps:
             # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
             for _ in range(config.d_steps):
@@ -249,13 +249,13 @@ def train_gan(
                     d_step(generator, discriminator, d_opt, next(batches), noise(), d_loss_fn),
                     "d_loss",
                 )
+                _stop_if_diverged(d_metrics, history)  # before G learns from a broken D
             # (2) Update G: maximize log D(G(z))
             g_metrics = _as_metrics(
                 g_step(generator, discriminator, g_opt, noise(), g_loss_fn), "g_loss"
             )
-            metrics = {**d_metrics, **g_metrics}
-            _stop_if_diverged(metrics, history)
-            history.log(step=history.step + 1, **metrics)
+            _stop_if_diverged(g_metrics, history)
+            history.log(step=history.step + 1, **d_metrics, **g_metrics)
             for cb in callbacks:
                 cb.on_step_end(state)
     except KeyboardInterrupt:
@@ -282,7 +282,8 @@ def _stop_if_diverged(metrics: dict[str, float], history: History) -> None:
         raise TrainingDiverged(
             f"training stopped at step {history.step + 1}: {bad} is not finite. "
             "Usual causes: a learning rate too high, or log(sigmoid(x)) computed from "
-            "probabilities instead of logits. The history up to here is in err.history.",
+            "probabilities instead of logits. The history up to here is in err.history; the "
+            "network that just stepped on a NaN gradient is broken: reload a Checkpoint.",
             history,
         )
 

@@ -118,6 +118,18 @@ def test_nan_loss_stops_with_a_clear_message():
     assert info.value.history.step == 0
 
 
+def test_nan_in_the_d_step_stops_before_g_learns_from_it():
+    gen, disc = nets()
+    before = params(gen)
+
+    def nan_d_step(*args):
+        return {"d_loss": float("inf")}
+
+    with pytest.raises(train.TrainingDiverged, match="d_loss"):
+        train.train_gan(gen, disc, data.ring_of_8(), train.TrainConfig(steps=10), d_step=nan_d_step)
+    assert not changed(before, gen)
+
+
 def test_checkpoint_resume_continues_where_it_stopped(tmp_path):
     path = tmp_path / "run.pt"
     gen, disc = nets()
