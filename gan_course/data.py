@@ -41,8 +41,8 @@ class GaussianMixture:
         return self.means[modes] + self.std * noise
 
     def density(self, x: Tensor) -> Tensor:
-        """p(x) for points `x` (N, D) -> (N,)."""
-        sq_dist = torch.cdist(x, self.means).pow(2)  # (N, K)
+        """p(x) for points `x` (N, D) -> (N,), in the dtype of `x` (float64 for fine grids)."""
+        sq_dist = torch.cdist(x, self.means.to(x.dtype)).pow(2)  # (N, K)
         norm = (2 * math.pi * self.std**2) ** (self.dim / 2)
         return torch.exp(-sq_dist / (2 * self.std**2)).mean(dim=1) / norm
 
