@@ -20,7 +20,8 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = {CONDA_NAMES.get(n, n): spec for n, spec in map(split, project["dependencies"])}
     conda = {}
-    for line in (REPO / "environment.yml").read_text().splitlines():
+    text = (REPO / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
         item = re.match(r"^  - ([A-Za-z0-9_.\-]+[^#]*)$", line)
         if item and item.group(1).strip() not in ("pip", "pip:"):
             name, spec = split(item.group(1))
