@@ -76,11 +76,27 @@ def gan_lab_view(
     n_arrows: int = 150,
     title: str | None = None,
 ):
-    """The 2-D view of GAN Lab (Kahng et al. 2018) for *your* D and G.
+    """The 2-D view of GAN Lab (Kahng et al. 2018) for *your* D and G: `decision_view` of the
+    samples G makes from `noise`."""
+    with torch.no_grad():
+        fake = generator(noise.to(next(discriminator.parameters()).device))
+    return decision_view(discriminator, real, fake, ax, lim, resolution, n_arrows, title)
 
-    Background: D's verdict sigmoid(D(x)) over the plane (blue = "real", red = "fake").
-    Dots: real samples and G(noise). Arrows: where G's loss pushes each fake, that is
-    -d loss_G / d G(z) for the non-saturating loss. Training moves G's outputs along them.
+
+def decision_view(
+    discriminator,
+    real: Tensor,
+    fake: Tensor,
+    ax=None,
+    lim: float = 3.0,
+    resolution: int = 80,
+    n_arrows: int = 150,
+    title: str | None = None,
+):
+    """D's verdict over the plane, real and fake samples, and where G's loss pushes the fakes.
+
+    Background: sigmoid(D(x)) (blue = "real", red = "fake"). Arrows: -d loss_G / d x at each
+    fake x, for the non-saturating loss: the direction training moves G's outputs.
     """
     ax = _new_ax(ax)
     device = next(discriminator.parameters()).device
@@ -89,7 +105,6 @@ def gan_lab_view(
     plane = torch.stack([xx.flatten(), yy.flatten()], dim=1).to(device)  # (R*R, 2)
     with torch.no_grad():
         verdict = torch.sigmoid(discriminator(plane)).view(resolution, resolution).cpu()
-        fake = generator(noise.to(device))
     ax.imshow(
         verdict.numpy(),
         extent=(-lim, lim, -lim, lim),
@@ -101,7 +116,7 @@ def gan_lab_view(
     )
     scatter_real_fake(real, fake, ax=ax, lim=lim)
     # the gradient G would follow, measured at the fakes' positions
-    shown = fake[:n_arrows].detach().clone().requires_grad_(True)
+    shown = fake[:n_arrows].detach().clone().to(device).requires_grad_(True)
     loss = losses.g_loss_nonsaturating(discriminator(shown))
     (grad,) = torch.autograd.grad(loss, shown)
     push = -grad.cpu()

@@ -52,6 +52,9 @@ def test_plots_draw_on_given_axes():
     fig, axes = plt.subplots(1, 4)
     assert viz.gan_lab_view(gen, disc, ring.sample(50), torch.randn(50, 2), ax=axes[0]) is axes[0]
     assert len(axes[0].images) == 1 and axes[0].collections  # heatmap, dots and arrows
+    fixed_fakes = ring.sample(30) @ torch.tensor([[0.0, -1.0], [1.0, 0.0]])  # the ring, turned
+    viz.decision_view(disc, ring.sample(30), fixed_fakes, ax=axes[1], title="fixed fakes")
+    assert axes[1].get_title() == "fixed fakes" and len(axes[1].images) == 1
     viz.scatter_real_fake(ring.sample(20), None, ax=axes[1], lim=3)
     viz.show_images(data.digits(8)[:16], nrow=4, ax=axes[2], title="digits")
     history = train.History()
