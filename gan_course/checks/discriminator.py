@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import torch
 
-from .. import losses, metrics
+from .. import losses, metrics, train
 from ..data import ring_of_8
 from ..models import MLPDiscriminator
 from .core import Check
+from .losses import d_loss_mistakes
 
 
 def _ring_vs_centre(n: int = 256):
@@ -31,7 +32,7 @@ def check_discriminator_2d(cls) -> None:
         )
         c.expect_shape(out, (16,), "the output shape for x of shape (16, 2)", hint=hint)
         real, fake = _ring_vs_centre()
-        train_losses = c.call(_train, net, real, fake)
+        train_losses = c.call(train.train_discriminator, net, real, fake, steps=200, lr=1e-2)
         with torch.no_grad():
             real_logits, fake_logits = net(real), net(fake)
         top = real_logits.max().item()
@@ -52,18 +53,6 @@ def check_discriminator_2d(cls) -> None:
             hint="one straight line can't separate a ring from its centre: put "
             "nn.LeakyReLU(0.2) between the Linear layers",
         )
-
-
-def _train(net, real, fake, steps: int = 200):
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    history = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = losses.d_loss_bce(net(real), net(fake))
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
-    return history
 
 
 def check_d_accuracy(fn) -> None:
@@ -113,20 +102,12 @@ def check_train_discriminator(fn) -> None:
         with torch.no_grad():
             r, f = before(real), before(fake)
         first = torch.as_tensor(float(got[0]))
-        mistakes = [
-            (losses.d_loss_bce(f, r), "labels swapped: real samples get label 1, fakes 0"),
-            (256 * losses.d_loss_bce(r, f), "sum instead of mean: average the loss over the batch"),
-            (
-                losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
-                "sigmoid applied twice: D returns logits, pass them straight to the loss",
-            ),
-        ]
         c.expect_close(
             first,
             losses.d_loss_bce(r, f),
             "the first loss (D as it was given)",
             hint="record the BCE loss of D(real) vs label 1 and D(fake) vs label 0",
-            mistakes=mistakes,
+            mistakes=d_loss_mistakes(r, f),
             rtol=1e-3,
         )
         moved = any(

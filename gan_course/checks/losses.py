@@ -20,6 +20,18 @@ def fixed_logits():
     return real, fake
 
 
+def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:
+    """The D loss as the common mistakes compute it, each with its hint (for equal batches)."""
+    want = losses.d_loss_bce(real_logits, fake_logits)
+    probabilities = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    return [
+        (losses.d_loss_bce(fake_logits, real_logits), "labels swapped: real is 1, fake is 0"),
+        (len(real_logits) * want, "sum instead of mean: average each term over its batch"),
+        (-want, "wrong sign: the loss is the *negative* log-likelihood, -V"),
+        (losses.d_loss_bce(*probabilities), "sigmoid applied twice: D already returns logits"),
+    ]
+
+
 def check_d_loss(fn) -> None:
     """`d_loss(real_logits, fake_logits)`: -mean log D(x) - mean log(1 - D(G(z)))."""
     with Check("d_loss") as c:
@@ -29,22 +41,12 @@ def check_d_loss(fn) -> None:
             "d_loss(real_logits, fake_logits)",
             hint="average over the batch with .mean()",
         )
-        want = losses.d_loss_bce(real, fake)
-        mistakes = [
-            (losses.d_loss_bce(fake, real), "labels swapped: real logits go with label 1"),
-            (16 * want, "sum instead of mean: average each term over its batch"),
-            (-want, "wrong sign: the loss is the *negative* log-likelihood, -V"),
-            (
-                losses.d_loss_bce(torch.sigmoid(real), torch.sigmoid(fake)),
-                "sigmoid applied twice: the inputs are already logits",
-            ),
-        ]
         c.expect_close(
             got,
-            want,
+            losses.d_loss_bce(real, fake),
             "the loss on 16 real + 16 fake logits",
             hint="real term: -log sigmoid(real); fake term: -log(1 - sigmoid(fake))",
-            mistakes=mistakes,
+            mistakes=d_loss_mistakes(real, fake),
         )
         confident = torch.tensor([120.0]), torch.tensor([120.0])  # D fooled, very sure
         c.expect_close(

@@ -11,6 +11,7 @@ from ..data import ring_of_8
 from ..metrics import generator_mode_stats
 from ..models import MLPDiscriminator, MLPGenerator
 from .core import Check
+from .losses import d_loss_mistakes
 
 LR = 0.1  # the checks use plain SGD, so one step's effect is exactly predictable
 GARBAGE = 5.0  # stale gradient left in .grad, to catch a missing zero_grad()
@@ -40,12 +41,45 @@ def _loss_of(result, key: str) -> float:
     return float(result[key]) if isinstance(result, dict) else float(result)
 
 
+def _expect_one_sgd_step(c: Check, who: str, before, after, reference, move_hint, step_hint):
+    """`who` ("D" or "G") moved, and by exactly the reference step: one SGD step on its loss."""
+    c.expect(
+        not _same(before, after),
+        f"{who}'s parameters after the {who} step",
+        "changed",
+        "unchanged",
+        hint=move_hint,
+    )
+    stale = [p - LR * GARBAGE for p in reference]  # what skipping zero_grad gives
+    c.expect(
+        _same(reference, after),
+        f"{who}'s parameters after one SGD step",
+        f"one step down the gradient of the {who} loss",
+        "a different update",
+        hint=f"call {who.lower()}_optimizer.zero_grad() first: old gradients add up in .grad"
+        if _same(stale, after)
+        else step_hint,
+    )
+
+
+def _expect_untouched(c: Check, who: str, before, net, step: str, hint: str) -> None:
+    c.expect(
+        _same(before, _params(net)),
+        f"{who}'s parameters after the {step} step",
+        "unchanged",
+        "changed",
+        hint=hint,
+    )
+
+
 def check_d_step(fn) -> None:
     """`d_step(generator, discriminator, d_optimizer, real, noise)`: one update of D only."""
     with Check("d_step") as c:
         gen, disc, real, noise = _setup()
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
         ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=LR)
+        with torch.no_grad():
+            ref_logits = disc(real), disc(gen(noise))  # D as given, for the mistakes' losses
         want = train.d_step(ref_gen, ref_disc, ref_opt, real, noise)
         opt = torch.optim.SGD(disc.parameters(), lr=LR)
         _fill_grads(disc, GARBAGE)  # stale gradients from "an earlier step"
@@ -66,55 +100,24 @@ def check_d_step(fn) -> None:
             "G received gradients",
             hint="detach the fakes: generator(noise).detach(), so no gradient flows into G",
         )
-        c.expect(
-            _same(g_before, _params(gen)),
-            "G's parameters after the D step",
-            "unchanged",
-            "changed",
-            hint="the D step must update D only",
-        )
+        _expect_untouched(c, "G", g_before, gen, "D", "the D step must update D only")
         c.expect_close(
             _loss_of(got, "d_loss"),
             want["d_loss"],
             "the D loss on fixed networks",
             hint="use loss_fn(real_logits, fake_logits), real first",
-            mistakes=_d_loss_mistakes(gen, copy.deepcopy(disc), d_before, real, noise),
+            mistakes=d_loss_mistakes(*ref_logits),
             rtol=1e-4,
         )
-        d_after = _params(disc)
-        c.expect(
-            not _same(d_before, d_after),
-            "D's parameters after the D step",
-            "changed",
-            "unchanged",
-            hint="call d_optimizer.step() after loss.backward()",
+        _expect_one_sgd_step(
+            c,
+            "D",
+            d_before,
+            _params(disc),
+            _params(ref_disc),
+            move_hint="call d_optimizer.step() after loss.backward()",
+            step_hint="backpropagate the D loss, then step once",
         )
-        stale = [p - LR * GARBAGE for p in _params(ref_disc)]  # what skipping zero_grad gives
-        c.expect(
-            _same(_params(ref_disc), d_after),
-            "D's parameters after one SGD step",
-            "one step along the gradient of the D loss",
-            "a different update",
-            hint="call d_optimizer.zero_grad() first: old gradients add up in .grad"
-            if _same(stale, d_after)
-            else "backpropagate the D loss, then step once",
-        )
-
-
-def _d_loss_mistakes(gen, disc_clone, d_before, real, noise):
-    """The D loss as common mistakes compute it, on the networks as given."""
-    with torch.no_grad():
-        for p, v in zip(disc_clone.parameters(), d_before, strict=True):
-            p.copy_(v)
-        r, f = disc_clone(real), disc_clone(gen(noise))
-    return [
-        (losses.d_loss_bce(f, r), "labels swapped: real samples are labelled 1, fakes 0"),
-        (64 * losses.d_loss_bce(r, f), "sum instead of mean: average over the batch"),
-        (
-            losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)),
-            "sigmoid applied twice: the discriminator already returns logits",
-        ),
-    ]
 
 
 def check_g_step(fn) -> None:
@@ -143,31 +146,18 @@ def check_g_step(fn) -> None:
             hint="loss_fn(discriminator(generator(noise)))",
             mistakes=mistakes,
         )
-        c.expect(
-            _same(d_before, _params(disc)),
-            "D's parameters after the G step",
-            "unchanged",
-            "changed",
-            hint="the G step updates G only: step g_optimizer, nothing else",
+        _expect_untouched(
+            c, "D", d_before, disc, "G", "the G step updates G only: step g_optimizer, nothing else"
         )
-        g_after = _params(gen)
-        c.expect(
-            not _same(g_before, g_after),
-            "G's parameters after the G step",
-            "changed",
-            "unchanged",
-            hint="don't detach the fakes in the G step (G learns through D), "
+        _expect_one_sgd_step(
+            c,
+            "G",
+            g_before,
+            _params(gen),
+            _params(ref_gen),
+            move_hint="don't detach the fakes in the G step (G learns through D), "
             "and call g_optimizer.step()",
-        )
-        stale = [p - LR * GARBAGE for p in _params(ref_gen)]  # what skipping zero_grad gives
-        c.expect(
-            _same(_params(ref_gen), g_after),
-            "G's parameters after one SGD step",
-            "one step down the gradient of the G loss",
-            "a different update",
-            hint="call g_optimizer.zero_grad() first: old gradients add up in .grad"
-            if _same(stale, g_after)
-            else "minimise loss_fn: backward() on it, then step",
+            step_hint="minimise loss_fn: backward() on it, then step",
         )
 
 
