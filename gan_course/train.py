@@ -75,7 +75,12 @@ def g_step(
 
 
 def train_discriminator(
-    discriminator: nn.Module, real: Tensor, fake: Tensor, steps: int = 200, lr: float = 1e-2
+    discriminator: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    steps: int = 200,
+    lr: float = 1e-2,
+    on_step: Callable[[int, float], None] | None = None,  # called with (step, loss) after each
 ) -> list[float]:
     """Train D alone to tell `real` (label 1) from fixed `fake` (label 0); return its losses.
 
@@ -89,6 +94,8 @@ def train_discriminator(
         loss.backward()
         optimizer.step()
         history.append(loss.item())
+        if on_step is not None:
+            on_step(len(history), history[-1])
     return history
 
 
@@ -249,12 +256,12 @@ def train_gan(
                     d_step(generator, discriminator, d_opt, next(batches), noise(), d_loss_fn),
                     "d_loss",
                 )
-                _stop_if_diverged(d_metrics, history)  # before G learns from a broken D
+                _stop_if_diverged(d_metrics, history, "D")  # before G learns from a broken D
             # (2) Update G: maximize log D(G(z))
             g_metrics = _as_metrics(
                 g_step(generator, discriminator, g_opt, noise(), g_loss_fn), "g_loss"
             )
-            _stop_if_diverged(g_metrics, history)
+            _stop_if_diverged(g_metrics, history, "G")
             history.log(step=history.step + 1, **d_metrics, **g_metrics)
             for cb in callbacks:
                 cb.on_step_end(state)
@@ -276,14 +283,15 @@ def _as_metrics(result, loss_key: str) -> dict[str, float]:
     raise TypeError(f"a training step returned {type(result).__name__}; return a dict or a loss")
 
 
-def _stop_if_diverged(metrics: dict[str, float], history: History) -> None:
+def _stop_if_diverged(metrics: dict[str, float], history: History, who: str) -> None:
     bad = {k: v for k, v in metrics.items() if k.endswith("_loss") and not math.isfinite(v)}
     if bad:
         raise TrainingDiverged(
-            f"training stopped at step {history.step + 1}: {bad} is not finite. "
-            "Usual causes: a learning rate too high, or log(sigmoid(x)) computed from "
-            "probabilities instead of logits. The history up to here is in err.history; the "
-            "network that just stepped on a NaN gradient is broken: reload a Checkpoint.",
+            f"training stopped at step {history.step + 1}: {bad} is not finite. Usual causes: "
+            "a learning rate too high, or a log taken of probabilities (log(sigmoid(x))) "
+            "instead of softplus on logits. The history up to here is in err.history. "
+            f"{who} has just stepped on a NaN gradient, so its weights are broken: "
+            "reload a Checkpoint.",
             history,
         )
 

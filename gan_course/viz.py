@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 from torchvision.utils import make_grid
 
@@ -54,12 +55,45 @@ def scatter_real_fake(
     for points, color, label in ((real, REAL_COLOR, "real"), (fake, FAKE_COLOR, "generated")):
         if points is not None:
             p = points.detach().cpu().numpy()
-            ax.scatter(p[:, 0], p[:, 1], s=4, alpha=0.5, color=color, label=label)
+            ax.scatter(p[:, 0], p[:, 1], s=4, alpha=0.5, color=color, label=label, zorder=2)
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_points(points: Tensor, ax=None, title: str | None = None, colour="gray"):
+    """2-D points (N, 2); `colour` is one colour or one value per point (N,), e.g. a latent z_1."""
+    ax = _new_ax(ax)
+    points = points.detach().cpu()
+    colour = colour.detach().cpu() if isinstance(colour, Tensor) else colour
+    ax.scatter(points[:, 0], points[:, 1], c=colour, cmap="viridis", s=4, alpha=0.6)
+    ax.set_aspect("equal", adjustable="datalim")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_density_1d(samples: Tensor, mixture, ax=None, title=None, color=REAL_COLOR, span=(-4, 5)):
+    """A histogram of 1-D samples (N, 1) over the true density of `mixture`."""
+    ax = _new_ax(ax, (7, 3))
+    xs = torch.linspace(*span, 400).unsqueeze(1)  # (400, 1): density takes points (N, D)
+    ax.hist(
+        samples[:, 0].detach().cpu().numpy(),
+        bins=60,
+        range=span,
+        density=True,
+        alpha=0.5,
+        color=color,
+        label=f"histogram of {len(samples)} samples",
+    )
+    ax.plot(xs[:, 0].numpy(), mixture.density(xs).numpy(), color="black", label="$p_{data}(x)$")
+    ax.set_ylim(0, 0.5)  # headroom for the legend above the bumps
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
     if title:
         ax.set_title(title)
     return ax
@@ -72,8 +106,8 @@ def gan_lab_view(
     noise: Tensor,
     ax=None,
     lim: float = 3.0,
-    resolution: int = 80,
-    n_arrows: int = 150,
+    resolution: int = 120,
+    n_arrows: int = 80,
     title: str | None = None,
 ):
     """The 2-D view of GAN Lab (Kahng et al. 2018) for *your* D and G: `decision_view` of the
@@ -89,8 +123,8 @@ def decision_view(
     fake: Tensor,
     ax=None,
     lim: float = 3.0,
-    resolution: int = 80,
-    n_arrows: int = 150,
+    resolution: int = 120,
+    n_arrows: int = 80,
     title: str | None = None,
 ):
     """D's verdict over the plane, real and fake samples, and where G's loss pushes the fakes.
@@ -112,7 +146,7 @@ def decision_view(
         cmap="RdBu",
         vmin=0,
         vmax=1,
-        alpha=0.6,
+        alpha=0.45,  # light enough for the blue real points to show on the blue "real" area
     )
     scatter_real_fake(real, fake, ax=ax, lim=lim)
     # the gradient G would follow, measured at the fakes' positions
@@ -131,8 +165,9 @@ def decision_view(
         scale_units="xy",
         scale=1,
         color="black",
-        width=0.004,
-        alpha=0.7,
+        width=0.003,
+        alpha=0.5,
+        zorder=1,  # beneath the samples
     )
     ax.set_title(title or "D's verdict, samples, and G's gradient")
     return ax
@@ -145,6 +180,7 @@ def plot_losses(history, ax=None, smooth: int = 20):
         if key in history:
             ax.plot(history["step"], _smooth(history[key], smooth), label=label)
     ax.set_xlabel("step")
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # long runs: keep tick labels apart
     ax.set_title("losses")
     ax.legend(fontsize=8)
     return ax
@@ -159,6 +195,7 @@ def plot_d_outputs(history, ax=None, smooth: int = 20):
     ax.axhline(0.5, color="gray", lw=0.8, ls="--")
     ax.set_ylim(0, 1)
     ax.set_xlabel("step")
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.set_title("discriminator outputs")
     ax.legend(fontsize=8)
     return ax

@@ -238,9 +238,11 @@ def test_check_d_accuracy(capsys):
     expect_reject(checks.check_d_accuracy, swapped, "swapped")
     expect_reject(checks.check_d_accuracy, count, "count")
     expect_reject(checks.check_d_accuracy, mean_of_means, "pool all samples")
+    on_probabilities = lambda r, f: torch.cat([r.sigmoid() > 0, f.sigmoid() < 0.5]).float().mean()
+    expect_reject(checks.check_d_accuracy, on_probabilities, "sigmoid(logit) > 0 always")
 
 
-def make_train_discriminator(loss, step=True):
+def make_train_discriminator(loss, step=True, record_after_step=False):
     def train_discriminator(discriminator, real, fake, steps=200, lr=1e-2):
         opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
         history = []
@@ -250,6 +252,9 @@ def make_train_discriminator(loss, step=True):
             value.backward()
             if step:
                 opt.step()
+            if record_after_step:
+                with torch.no_grad():
+                    value = loss(discriminator(real), discriminator(fake))
             history.append(value.item())
         return history
 
@@ -269,6 +274,8 @@ def test_check_train_discriminator(capsys):
     expect_reject(checks.check_train_discriminator, summed, "sum instead of mean")
     expect_reject(checks.check_train_discriminator, twice, "sigmoid applied twice")
     expect_reject(checks.check_train_discriminator, no_step, "optimizer.step()")
+    late = make_train_discriminator(losses.d_loss_bce, record_after_step=True)
+    expect_reject(checks.check_train_discriminator, late, "before optimizer.step()")
     expect_reject(checks.check_train_discriminator, lambda *a, **k: 0.5, "append loss.item()")
 
 
@@ -300,6 +307,8 @@ def test_check_d_loss(capsys):
     )
     expect_reject(checks.check_d_loss, from_probs, "softplus")
     expect_reject(checks.check_d_loss, lambda r, f: torch.stack([r.mean(), f.mean()]), ".mean()")
+    concatenated = lambda r, f: F.softplus(torch.cat([-r, f])).mean()
+    expect_reject(checks.check_d_loss, concatenated, "mean of each term")
 
 
 def test_check_g_loss_nonsaturating(capsys):
@@ -311,8 +320,8 @@ def test_check_g_loss_nonsaturating(capsys):
     expect_reject(check, lambda f: -F.softplus(-f).mean(), "wrong sign")
     expect_reject(check, lambda f: F.softplus(-f).sum(), "sum instead of mean")
     expect_reject(check, lambda f: -torch.log(torch.sigmoid(f)).mean(), "softplus")
-    no_grad = lambda f: torch.tensor(F.softplus(-f).mean().item(), requires_grad=True)
-    expect_reject(check, no_grad, "autograd")
+    expect_reject(check, lambda f: F.softplus(-f).mean().item(), "autograd")
+    expect_reject(check, lambda f: torch.tensor(F.softplus(-f).mean().item()), "autograd")
 
 
 def test_check_optimal_discriminator(capsys):
@@ -322,6 +331,7 @@ def test_check_optimal_discriminator(capsys):
     expect_reject(check, lambda p, q: q / (p + q), "swapped")
     expect_reject(check, lambda p, q: p / q, "density ratio")
     expect_reject(check, lambda p, q: p / (p + q), "return 0.5 there")
+    expect_reject(check, lambda p, q: p / (p + q + 1e-8), "the 0 an epsilon gives")
     expect_reject(check, lambda p, q: (p / (p + q)).nan_to_num(0.0).sum(), "elementwise")
 
 

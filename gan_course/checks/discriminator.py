@@ -13,6 +13,11 @@ from ..models import MLPDiscriminator
 from .core import Check
 from .losses import d_loss_mistakes
 
+SIDE_OF_ZERO = (
+    "a sample is right when its logit is on its side of 0: real > 0, fake < 0 "
+    "(sigmoid(logit) > 0 always holds, so compare logits, not probabilities, with 0)"
+)
+
 
 def _ring_vs_centre(n: int = 256):
     """Real: the ring of 8. Fake: a blob at its centre. No straight line separates them."""
@@ -75,13 +80,14 @@ def check_d_accuracy(fn) -> None:
             got,
             metrics.d_accuracy(real, fake),
             "accuracy on 6 real + 4 fake logits",
-            hint="real is right when logit > 0, fake when logit < 0",
+            hint=SIDE_OF_ZERO,
             mistakes=mistakes,
         )
         c.expect_close(
             c.call(fn, real.abs() + 1, -fake.abs() - 1),
             1.0,
             "accuracy when every sample is classified right",
+            hint=SIDE_OF_ZERO,
         )
 
 
@@ -106,7 +112,8 @@ def check_train_discriminator(fn) -> None:
             first,
             losses.d_loss_bce(r, f),
             "the first loss (D as it was given)",
-            hint="record the BCE loss of D(real) vs label 1 and D(fake) vs label 0",
+            hint="record each step's loss.item() before optimizer.step(), so the first value is "
+            "D as given: BCE of D(real) vs label 1 plus D(fake) vs label 0",
             mistakes=d_loss_mistakes(r, f),
             rtol=1e-3,
         )

@@ -7,6 +7,7 @@ import torch
 from .. import losses
 from .core import Check
 
+AUTOGRAD_HINT = "use torch operations only (no .item(), float() or NumPy) so autograd can follow"
 STABILITY_HINT = (
     "compute it from logits (F.softplus or F.binary_cross_entropy_with_logits): "
     "log(sigmoid(x)) overflows once sigmoid(x) rounds to 0 or 1"
@@ -28,6 +29,11 @@ def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:
         (losses.d_loss_bce(fake_logits, real_logits), "labels swapped: real is 1, fake is 0"),
         (len(real_logits) * want, "sum instead of mean: average each term over its batch"),
         (-want, "wrong sign: the loss is the *negative* log-likelihood, -V"),
+        (
+            want / 2,
+            "one mean over both batches together halves the loss: take the mean of each "
+            "term, then add the two",
+        ),
         (losses.d_loss_bce(*probabilities), "sigmoid applied twice: D already returns logits"),
     ]
 
@@ -95,13 +101,21 @@ def check_g_loss_nonsaturating(fn) -> None:
             rtol=1e-3,
         )
         logits = fake.clone().requires_grad_(True)
-        c.call(fn, logits).backward()
+        out = c.call(fn, logits)
+        c.expect(
+            isinstance(out, torch.Tensor) and out.requires_grad,
+            "can autograd follow the loss back to the logits?",
+            "a tensor with a gradient",
+            type(out).__name__ if not isinstance(out, torch.Tensor) else "a tensor without one",
+            hint=AUTOGRAD_HINT,
+        )
+        out.backward()
         c.expect(
             logits.grad is not None and bool((logits.grad < 0).all()),
             "the gradient with respect to the logits",
             "negative: raising a fake's logit lowers the loss",
             "no gradient" if logits.grad is None else "some >= 0",
-            hint="use torch operations only (no .item() or NumPy) so autograd can follow",
+            hint=AUTOGRAD_HINT,
         )
 
 
@@ -132,8 +146,8 @@ def check_optimal_discriminator(fn) -> None:
             both_zero,
             torch.full((3,), 0.5),
             "D* where both densities are 0",
-            hint="0 / 0 is nan; where neither distribution has mass D can't tell: "
-            "return 0.5 there (torch.where)",
+            hint="where neither distribution has mass D can't tell: return 0.5 there "
+            "(torch.where), not the nan of 0 / 0 nor the 0 an epsilon gives",
         )
         p = torch.rand(100)
         c.expect_close(
