@@ -37,3 +37,10 @@ def test_ci_runs_the_readme_test_command():
     commands = [line.strip() for line in ci.splitlines() if line.startswith("./")]
     assert commands == ["./course test"]
     assert "./course test" in readme and "./course lab" in readme
+
+
+def test_readme_syllabus_links_every_lesson_and_exercise():
+    readme = (REPO / "README.md").read_text()
+    for folder in ("notebooks", "exercises"):
+        for path in sorted((REPO / folder).glob("*.ipynb")):
+            assert f"]({folder}/{path.name})" in readme, f"README's syllabus lacks {path.name}"
