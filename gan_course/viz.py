@@ -129,8 +129,8 @@ def decision_view(
 ):
     """D's verdict over the plane, real and fake samples, and where G's loss pushes the fakes.
 
-    Background: sigmoid(D(x)) (blue = "real", red = "fake"). Arrows: -d loss_G / d x at each
-    fake x, for the non-saturating loss: the direction training moves G's outputs.
+    Background: D(x) = sigmoid(logit(x)) (blue = "real", red = "fake"). Arrows: -d loss_G / d x
+    at each fake x, for the non-saturating loss: the direction training moves G's outputs.
     """
     ax = _new_ax(ax)
     device = next(discriminator.parameters()).device
