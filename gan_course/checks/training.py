@@ -168,22 +168,19 @@ def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
     with Check("train_loop") as c:
         ring = ring_of_8()
         generator, discriminator = MLPGenerator(2, 2, (128, 128)), MLPDiscriminator(2, (128, 128))
-        g_before, d_before = _params(generator), _params(discriminator)
+        players = (
+            ("D", discriminator, _params(discriminator)),
+            ("G", generator, _params(generator)),
+        )
         c.call(fn, generator, discriminator, ring, steps)
-        c.expect(
-            not _same(d_before, _params(discriminator)),
-            "did D learn?",
-            "D's weights moved",
-            "D is unchanged",
-            hint="call d_step(...) with D's optimizer in every iteration",
-        )
-        c.expect(
-            not _same(g_before, _params(generator)),
-            "did G learn?",
-            "G's weights moved",
-            "G is unchanged",
-            hint="call g_step(...) with G's optimizer in every iteration",
-        )
+        for who, net, before in players:
+            c.expect(
+                not _same(before, _params(net)),
+                f"did {who} learn?",
+                f"{who}'s weights moved",
+                f"{who} is unchanged",
+                hint=f"call {who.lower()}_step(...) with {who}'s optimizer in every iteration",
+            )
         stats = generator_mode_stats(generator, ring, n=2500)
         if stats.high_quality < 0.01:
             hint = (
