@@ -75,13 +75,11 @@ class LiveMonitor(Callback):
         seed: int = 1234,
         lim: float = 3.0,  # half-width of the 2-D view
     ) -> None:
-        self.every, self.view, self.max_overhead, self.seed, self.lim = (
-            every,
-            view,
-            max_overhead,
-            seed,
-            lim,
-        )
+        self.every = every
+        self.view = view
+        self.max_overhead = max_overhead
+        self.seed = seed
+        self.lim = lim
         self.n_samples = 512 if view is not None and n_samples == 64 else n_samples
         self.draws = 0
 

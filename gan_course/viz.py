@@ -91,8 +91,9 @@ def plot_density_1d(samples: Tensor, mixture, ax=None, title=None, color=REAL_CO
         color=color,
         label=f"histogram of {len(samples)} samples",
     )
-    ax.plot(xs[:, 0].numpy(), mixture.density(xs).numpy(), color="black", label="$p_{data}(x)$")
-    ax.set_ylim(0, 0.5)  # headroom for the legend above the bumps
+    density = mixture.density(xs)  # (400,)
+    ax.plot(xs[:, 0].numpy(), density.numpy(), color="black", label="$p_{data}(x)$")
+    ax.set_ylim(0, 1.5 * density.max().item())  # headroom for the legend above the bumps
     ax.legend(fontsize=8, loc="upper center", ncol=2)
     if title:
         ax.set_title(title)

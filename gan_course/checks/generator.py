@@ -133,10 +133,8 @@ def check_digit_generator(cls) -> None:
         )
         c.expect_shape(out, (10, 1, 8, 8), "the output shape for z of shape (10, 16)", hint=hint)
         _expect_all_params_learn(c, net, out)
-        with torch.no_grad():
-            loud = net(
-                30 * torch.randn(256, 16)
-            )  # large inputs push the output layer to its limits
+        with torch.no_grad():  # large inputs push the output layer to its limits
+            loud = net(30 * torch.randn(256, 16))
         lo, hi = loud.min().item(), loud.max().item()
         c.expect(
             lo >= -1 and hi <= 1,
