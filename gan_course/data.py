@@ -113,26 +113,39 @@ def latent_noise(n: int, latent_dim: int, device=None, generator=None) -> Tensor
 # ---------------------------------------------------------------------------- image datasets
 
 
-def digits(size: int = 8) -> Tensor:
-    """scikit-learn's 1,797 handwritten digits as (1797, 1, size, size) in [-1, 1].
+DIGITS_SPLITS = ("all", "train", "test")
+
+
+def digits(size: int = 8, split: str = "all") -> Tensor:
+    """scikit-learn's 1,797 handwritten digits as (N, 1, size, size) in [-1, 1].
 
     They ship with scikit-learn, so this works offline. `size=16` upsamples bilinearly.
+    `split="train"` (1,438 images) and `split="test"` (the other 359) are a fixed split,
+    the same on every machine, so that metrics can compare generated digits with held-out ones.
     """
-    return digits_with_labels(size)[0]
+    return digits_with_labels(size, split)[0]
 
 
-def digits_with_labels(size: int = 8) -> tuple[Tensor, Tensor]:
+def digits_with_labels(size: int = 8, split: str = "all") -> tuple[Tensor, Tensor]:
     """The bundled digits and their labels 0-9: images (N, 1, size, size), labels (N,)."""
     from sklearn.datasets import load_digits
 
     if size not in (8, 16):
         raise ValueError(f"digits come at size 8 or 16, not {size}")
+    if split not in DIGITS_SPLITS:
+        raise ValueError(f"split={split!r}; choose one of {list(DIGITS_SPLITS)}")
     bunch = load_digits()
     images = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1)  # (N, 1, 8, 8), 0..16
     images = images / 8 - 1  # -> [-1, 1], the range of a tanh generator
     if size == 16:
         images = F.interpolate(images, size=16, mode="bilinear", align_corners=False)
-    return images, torch.tensor(bunch.target)
+    labels = torch.tensor(bunch.target)
+    if split != "all":
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+        n_test = len(labels) // 5
+        keep = order[n_test:] if split == "train" else order[:n_test]
+        images, labels = images[keep], labels[keep]
+    return images, labels
 
 
 def default_data_dir() -> Path:
@@ -182,6 +195,27 @@ def _download_error(name: str, err: Exception) -> DownloadError:
         f"Could not download {name} ({type(err).__name__}: {err}). Are you offline? "
         "The bundled digits need no network: load_dataset('digits')."
     )
+
+
+def digit_images(
+    source: str = "digits", size: int = 16, split: str = "train", download: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Digit images (N, 1, size, size) in [-1, 1] and labels: bundled digits, or MNIST on request.
+
+    `source="mnist"` uses MNIST resized to `size` (files already on disk, or `download=True`).
+    When MNIST cannot be had it says why and falls back to the bundled digits, so a lesson
+    that offers MNIST still runs offline. `split` is "train" or "test" for both sources.
+    """
+    if source not in ("digits", "mnist"):
+        raise ValueError(f"source={source!r}; choose 'digits' (bundled) or 'mnist'")
+    if source == "mnist":
+        try:
+            images, labels = mnist_with_labels(train=split != "test", download=download)
+            images = F.interpolate(images, size=size, mode="bilinear", antialias=True)
+            return images.clamp(-1, 1), labels
+        except DownloadError as err:
+            print(f"{err}\nUsing the bundled digits instead.")
+    return digits_with_labels(size, split)
 
 
 DATASETS = {
