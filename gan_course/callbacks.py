@@ -7,6 +7,7 @@ override what you need.
 
 from __future__ import annotations
 
+import copy
 import io
 import time
 
@@ -89,8 +90,13 @@ class LiveMonitor(Callback):
             self.fixed_noise = torch.randn(self.n_samples, state.generator.latent_dim)
             self.real = self.view.sample(self.n_samples) if self.view is not None else None
         self.fixed_noise = self.fixed_noise.to(state.device)
+        n_classes = getattr(state.generator, "n_classes", None)  # conditional: one class a column
+        self.fixed_labels = () if n_classes is None else (self._labels(n_classes, state.device),)
         self.start, self.spent, self.handle = time.perf_counter(), 0.0, None
         self.draw(state)
+
+    def _labels(self, n_classes: int, device) -> torch.Tensor:
+        return torch.arange(self.n_samples, device=device) % n_classes  # 0, 1, ..., 9, 0, ...
 
     def on_step_end(self, state) -> None:
         if state.history.step % self.every:
@@ -124,8 +130,9 @@ class LiveMonitor(Callback):
             )
         else:
             with torch.no_grad():
-                images = state.generator(self.fixed_noise)
-            viz.show_images(images, nrow=8, title=title, ax=ax_samples)
+                images = state.generator(self.fixed_noise, *self.fixed_labels)
+            nrow = getattr(state.generator, "n_classes", None) or 8
+            viz.show_images(images, nrow=nrow, title=title, ax=ax_samples)
         state.generator.train(was_training)
         fig.tight_layout()
         return fig
@@ -169,3 +176,32 @@ class Checkpoint(Callback):
 
     def on_train_end(self, state) -> None:
         save_checkpoint(self.path, state)
+
+
+class EMA(Callback):
+    """Keep an exponential moving average of G's weights: `ema.generator` (Yazıcı et al. 2019).
+
+    After each step, w_avg <- decay * w_avg + (1 - decay) * w. G's own weights keep chasing a
+    moving target; their average sits near the centre of the orbit, so samples from
+    `ema.generator` are usually smoother and less jittery. Training is unchanged. BatchNorm
+    statistics (buffers) are copied, not averaged.
+    """
+
+    def __init__(self, decay: float = 0.999, start: int = 0) -> None:
+        if not 0 < decay < 1:
+            raise ValueError(f"decay={decay}; use a value in (0, 1) such as 0.999")
+        self.decay, self.start = decay, start  # average from step `start` on
+        self.generator = None
+
+    def on_train_begin(self, state) -> None:
+        if self.generator is None:  # a second run continues the same average
+            self.generator = copy.deepcopy(state.generator).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def on_step_end(self, state) -> None:
+        decay = self.decay if state.history.step > self.start else 0.0  # copy until `start`
+        averaged, live = self.generator, state.generator
+        for avg, now in zip(averaged.parameters(), live.parameters(), strict=True):
+            avg.lerp_(now, 1 - decay)  # avg + (1 - decay) * (now - avg)
+        for avg, now in zip(averaged.buffers(), live.buffers(), strict=True):
+            avg.copy_(now)

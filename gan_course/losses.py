@@ -63,5 +63,106 @@ def optimal_discriminator(p_data: Tensor, p_model: Tensor) -> Tensor:
     return torch.where(total > 0, p_data / total.clamp_min(1e-30), torch.full_like(total, 0.5))
 
 
-G_LOSSES = {"non-saturating": g_loss_nonsaturating, "saturating": g_loss_saturating}
-D_LOSSES = {"bce": d_loss_bce}
+def d_loss_bce_targets(real_logits: Tensor, fake_logits: Tensor, real_targets: Tensor) -> Tensor:
+    r"""BCE with *soft or flipped* labels for the real batch: $-\mathbb{E}[t \log D(x) +
+    (1 - t)\log(1 - D(x))] - \mathbb{E}[\log(1 - D(G(z)))]$.
+
+    `real_targets` (N,) is 1 for a plain real label, 0.9 for one-sided label smoothing
+    (Salimans et al. 2016), 0 where a label was flipped. Fakes keep label 0: smoothing them too
+    would reward G for samples D already rejects.
+    """
+    real_term = F.binary_cross_entropy_with_logits(real_logits, real_targets)
+    fake_term = F.softplus(fake_logits).mean()  # -log(1 - sigmoid(l)): BCE with label 0
+    return real_term + fake_term
+
+
+# ------------------------------------------------------------------ the Wasserstein family (09)
+# These losses take *scores*: unbounded outputs of a critic, with no sigmoid behind them.
+
+
+def d_loss_wasserstein(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    r"""$\mathbb{E}[f(G(z))] - \mathbb{E}[f(x)]$ (Arjovsky et al. 2017).
+
+    Minimising it maximises $\mathbb{E}[f(x)] - \mathbb{E}[f(G(z))]$, which estimates the
+    Wasserstein-1 distance only while the critic $f$ is 1-Lipschitz: clip its weights, add a
+    gradient penalty, or use spectral normalisation.
+    """
+    return fake_scores.mean() - real_scores.mean()
+
+
+def g_loss_wasserstein(fake_scores: Tensor) -> Tensor:
+    r"""$-\mathbb{E}[f(G(z))]$: raise the critic's score of the fakes (WGAN, and hinge GANs)."""
+    return -fake_scores.mean()
+
+
+def d_loss_least_squares(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    r"""$\tfrac12\mathbb{E}[(D(x) - 1)^2] + \tfrac12\mathbb{E}[D(G(z))^2]$ (LSGAN, Mao et al. 2017).
+
+    A squared error pulls the scores to targets 1 and 0; fakes far on the "real" side of the
+    boundary are still penalised, so G keeps a gradient where the sigmoid would saturate.
+    """
+    return 0.5 * ((real_scores - 1) ** 2).mean() + 0.5 * (fake_scores**2).mean()
+
+
+def g_loss_least_squares(fake_scores: Tensor) -> Tensor:
+    r"""$\tfrac12\mathbb{E}[(D(G(z)) - 1)^2]$: G wants its fakes scored as real (1)."""
+    return 0.5 * ((fake_scores - 1) ** 2).mean()
+
+
+def d_loss_hinge(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    r"""$\mathbb{E}[\max(0, 1 - D(x))] + \mathbb{E}[\max(0, 1 + D(G(z)))]$ (Lim & Ye 2017;
+    used by SNGAN and BigGAN). Scores beyond the margin cost nothing, so D stops pushing."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+# ------------------------------------------------------------------ regularisers (06, 09)
+
+
+def gradient_penalty(critic, real: Tensor, fake: Tensor) -> Tensor:
+    r"""$\mathbb{E}_{\hat x}[(\lVert\nabla_{\hat x} f(\hat x)\rVert_2 - 1)^2]$ (WGAN-GP,
+    Gulrajani et al. 2017), with $\hat x$ uniform on lines between real and fake samples.
+
+    `critic` is a callable from samples to scores (N,). `create_graph=True` lets the penalty
+    itself be differentiated when D's loss is backpropagated.
+    """
+    alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)  # (N, 1, ...)
+    mixed = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(real_scores: Tensor, real: Tensor) -> Tensor:
+    r"""$\mathbb{E}_x[\lVert\nabla_x D(x)\rVert^2]$ on real data (R1, Mescheder et al. 2018).
+
+    `real` must have `requires_grad=True` before D saw it. Weighted by $\gamma/2$ in D's loss;
+    it keeps D flat on the data, which damps the oscillation around the equilibrium.
+    """
+    (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+def weight_penalty(module: torch.nn.Module, l1: float = 0.0, l2: float = 0.0) -> Tensor:
+    r"""$\lambda_1 \sum |w| + \lambda_2 \sum w^2$ over the weights (not biases) of `module`.
+
+    A smaller, smoother D: one of the old remedies for a discriminator that wins too easily.
+    """
+    weights = [p for name, p in module.named_parameters() if name.endswith("weight")]
+    total = torch.zeros((), device=weights[0].device)
+    for w in weights:
+        total = total + l1 * w.abs().sum() + l2 * w.pow(2).sum()
+    return total
+
+
+G_LOSSES = {
+    "non-saturating": g_loss_nonsaturating,
+    "saturating": g_loss_saturating,
+    "wasserstein": g_loss_wasserstein,
+    "least-squares": g_loss_least_squares,
+    "hinge": g_loss_wasserstein,  # the hinge GAN's G loss is the Wasserstein one
+}
+D_LOSSES = {
+    "bce": d_loss_bce,
+    "wasserstein": d_loss_wasserstein,
+    "least-squares": d_loss_least_squares,
+    "hinge": d_loss_hinge,
+}

@@ -114,19 +114,142 @@ class TrainConfig:
     d_steps: int = 1  # D updates per G update
     g_loss: str = "non-saturating"  # a key of losses.G_LOSSES
     d_loss: str = "bce"  # a key of losses.D_LOSSES
+    optimizer: str = "adam"  # or "rmsprop" (the clipped WGAN of Arjovsky et al. 2017)
+    # Switches, all off by default. Lesson 06: remedies for an unstable game.
+    label_flip: float = 0.0  # probability that a real sample is labelled fake in D's loss
+    label_smoothing: float = 0.0  # one-sided: real target 1 - label_smoothing (e.g. 0.1)
+    instance_noise: float = 0.0  # std of noise added to D's inputs, annealed to 0 over the run
+    d_l1: float = 0.0  # L1 penalty on D's weights
+    d_l2: float = 0.0  # L2 penalty on D's weights
+    # Lesson 09: keeping a critic Lipschitz (or D smooth).
+    clip: float = 0.0  # clip D's weights to [-clip, clip] after each step (WGAN: 0.01)
+    gradient_penalty: float = 0.0  # lambda of WGAN-GP (10)
+    r1: float = 0.0  # gamma of the R1 penalty on real data
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
         for name, table in (("g_loss", losses.G_LOSSES), ("d_loss", losses.D_LOSSES)):
             if getattr(self, name) not in table:
                 raise ValueError(f"{name}={getattr(self, name)!r}; choose one of {list(table)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer={self.optimizer!r}; choose one of {list(OPTIMIZERS)}")
+        if (self.label_flip or self.label_smoothing) and self.d_loss != "bce":
+            raise ValueError("label flipping and smoothing change BCE targets: use d_loss='bce'")
+
+    @property
+    def switched(self) -> bool:
+        """Is any switch of lessons 06/09 on? Then `train_gan` uses `d_step_switched`."""
+        names = ("label_flip", "label_smoothing", "instance_noise", "d_l1", "d_l2")
+        return any(getattr(self, n) for n in (*names, "clip", "gradient_penalty", "r1"))
+
+
+OPTIMIZERS = {
+    "adam": lambda params, lr, betas: torch.optim.Adam(params, lr=lr, betas=betas),
+    "rmsprop": lambda params, lr, betas: torch.optim.RMSprop(params, lr=lr),  # no momentum
+}
 
 
 def make_optimizers(generator, discriminator, config: TrainConfig):
-    """Adam for each network, with the config's learning rates and betas: (g_opt, d_opt)."""
-    g_opt = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas)
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas)
+    """An optimizer for each network (Adam unless `config.optimizer` says otherwise): (g, d)."""
+    make = OPTIMIZERS[config.optimizer]
+    g_opt = make(generator.parameters(), config.lr_g, config.betas)
+    d_opt = make(discriminator.parameters(), config.lr_d, config.betas)
     return g_opt, d_opt
+
+
+# ------------------------------------------------------------------------------ the switches
+# `d_step` and `g_step` above are the textbook steps of lesson 05. The two below are the same
+# steps with the switches of lessons 06 (label noise, instance noise, weight penalties),
+# 09 (weight clipping, gradient penalty, R1) and 10 (labels for conditional GANs). `train_gan`
+# uses them only when a switch is on, so every plain run still goes through `d_step`/`g_step`.
+
+
+def _split(batch) -> tuple[Tensor, tuple]:
+    """`x` -> (x, ()); `(x, labels)` -> (x, (labels,)): labels go to conditional networks."""
+    if isinstance(batch, tuple | list):
+        return batch[0], tuple(batch[1:])
+    return batch, ()
+
+
+def real_targets(n: int, flip: float, smoothing: float, device=None) -> Tensor:
+    """D's targets for `n` real samples: 1 - `smoothing`, or 0 with probability `flip`."""
+    targets = torch.full((n,), 1.0 - smoothing, device=device)
+    flipped = torch.rand(n, device=device) < flip
+    return targets.masked_fill(flipped, 0.0)
+
+
+def d_step_switched(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    d_optimizer: torch.optim.Optimizer,
+    real,  # images (N, ...) or (images, labels)
+    noise,  # z (N, latent_dim) or (z, labels)
+    loss_fn: Callable[[Tensor, Tensor], Tensor] = losses.d_loss_bce,
+    config: TrainConfig | None = None,
+    progress: float = 0.0,  # fraction of training done: anneals the instance noise
+) -> dict[str, float]:
+    """`d_step` with the switches of `config` (see `TrainConfig`)."""
+    config = config or TrainConfig()
+    real, real_labels = _split(real)
+    noise, fake_labels = _split(noise)
+    d_optimizer.zero_grad()
+    fake = generator(noise, *fake_labels).detach()  # detach: no gradients into G here
+    sigma = config.instance_noise * max(0.0, 1.0 - progress)  # annealed to 0 (Sønderby 2016)
+    if sigma > 0:  # blur both distributions so that they overlap and D's gradients are useful
+        real, fake = real + sigma * torch.randn_like(real), fake + sigma * torch.randn_like(fake)
+    if config.r1:
+        real = real.detach().requires_grad_(True)  # R1 needs d D(x) / d x
+    real_logits = discriminator(real, *real_labels)  # (N,)
+    fake_logits = discriminator(fake, *fake_labels)  # (N,)
+    if config.label_flip or config.label_smoothing:
+        targets = real_targets(len(real), config.label_flip, config.label_smoothing, real.device)
+        loss = losses.d_loss_bce_targets(real_logits, fake_logits, targets)
+    else:
+        loss = loss_fn(real_logits, fake_logits)
+    metrics = d_diagnostics(loss, real_logits, fake_logits)
+    if config.gradient_penalty:
+        gp = losses.gradient_penalty(lambda x: discriminator(x, *real_labels), real, fake)
+        loss = loss + config.gradient_penalty * gp
+        metrics["gp"] = gp.item()
+    if config.r1:
+        loss = loss + config.r1 / 2 * losses.r1_penalty(real_logits, real)
+    if config.d_l1 or config.d_l2:
+        loss = loss + losses.weight_penalty(discriminator, config.d_l1, config.d_l2)
+    loss.backward()
+    d_optimizer.step()
+    if config.clip:  # WGAN: keep the critic Lipschitz by boxing its weights in
+        with torch.no_grad():
+            for p in discriminator.parameters():
+                p.clamp_(-config.clip, config.clip)
+    return metrics
+
+
+def g_step_switched(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    g_optimizer: torch.optim.Optimizer,
+    noise,  # z (N, latent_dim) or (z, labels)
+    loss_fn: Callable[[Tensor], Tensor] = losses.g_loss_nonsaturating,
+) -> dict[str, float]:
+    """`g_step` for conditional networks: the fakes are judged against the labels asked for."""
+    noise, labels = _split(noise)
+    g_optimizer.zero_grad()
+    fake_logits = discriminator(generator(noise, *labels), *labels)
+    loss = loss_fn(fake_logits)
+    loss.backward()
+    g_optimizer.step()
+    return {"g_loss": loss.item()}
+
+
+def default_steps(config: TrainConfig, history, conditional: bool) -> tuple[Callable, Callable]:
+    """Lesson 05's `d_step`/`g_step`, or the switched ones when they are needed."""
+    if not (config.switched or conditional):
+        return d_step, g_step
+
+    def d_step_now(*args):  # the switched step, told how far training has got
+        return d_step_switched(*args, config=config, progress=history.step / config.steps)
+
+    return d_step_now, (g_step_switched if conditional else g_step)
 
 
 # ------------------------------------------------------------------------------ history
@@ -195,20 +318,32 @@ class TrainState:
     extra: dict = field(default_factory=dict)  # room for callbacks to keep things
 
 
-def real_batches(data, batch_size: int, device) -> Iterator[Tensor]:
-    """Endless real batches: from `data.sample(n)`, or shuffled epochs of a tensor dataset."""
+def real_batches(data, batch_size: int, device) -> Iterator:
+    """Endless real batches: from `data.sample(n)`, or shuffled epochs of a tensor dataset.
+
+    `data` may also be a pair `(images, labels)`: then each batch is a pair too (lesson 10).
+    """
     if hasattr(data, "sample"):
         while True:
             yield data.sample(batch_size).to(device)
-    if not isinstance(data, Tensor):
-        raise TypeError(f"data must be a tensor of samples or have .sample(n), not {type(data)}")
-    if len(data) < batch_size:
-        raise ValueError(f"batch_size={batch_size} but the dataset has only {len(data)} items")
-    data = data.to(device)
+    tensors = tuple(data) if isinstance(data, tuple | list) else (data,)
+    if not all(isinstance(t, Tensor) for t in tensors) or len(tensors) > 2:
+        raise TypeError(
+            "data must be a tensor of samples, a pair (samples, labels), or have .sample(n); "
+            f"got {type(data).__name__}"
+        )
+    if len({len(t) for t in tensors}) > 1:
+        raise ValueError(f"samples and labels differ in length: {[len(t) for t in tensors]}")
+    n = len(tensors[0])
+    if n < batch_size:
+        raise ValueError(f"batch_size={batch_size} but the dataset has only {n} items")
+    tensors = tuple(t.to(device) for t in tensors)
     while True:
-        order = torch.randperm(len(data), device=device)
-        for start in range(0, len(data) - batch_size + 1, batch_size):  # drop the ragged end
-            yield data[order[start : start + batch_size]]
+        order = torch.randperm(len(tensors[0]), device=device)
+        for start in range(0, len(order) - batch_size + 1, batch_size):  # drop the ragged end
+            picked = order[start : start + batch_size]
+            batch = tuple(t[picked] for t in tensors)
+            yield batch if len(batch) == 2 else batch[0]
 
 
 def train_gan(
@@ -219,15 +354,18 @@ def train_gan(
     *,
     callbacks: Sequence = (),
     resume_from: str | os.PathLike | None = None,
-    d_step: Callable = d_step,
-    g_step: Callable = g_step,
+    d_step: Callable | None = None,
+    g_step: Callable | None = None,
 ) -> History:
     """Train `generator` against `discriminator` on `data`; return the history.
 
-    `data` is a distribution with `.sample(n)` or a tensor of samples. The networks are trained
-    in place on the device their parameters are on. `d_step`/`g_step` can be swapped for your own
-    functions with the same signature. `resume_from` continues a checkpointed run up to
-    `config.steps`. Ctrl-C (or the stop button) ends the run early and keeps everything.
+    `data` is a distribution with `.sample(n)`, a tensor of samples, or a pair (samples, labels)
+    for conditional networks (a generator with `n_classes`). The networks are trained in place
+    on the device their parameters are on. `d_step`/`g_step` can be swapped for your own
+    functions with the same signature; by default they are lesson 05's `d_step`/`g_step`, or
+    the `*_switched` versions when a switch of `config` is on or the networks are conditional.
+    `resume_from` continues a checkpointed run up to `config.steps`. Ctrl-C (or the stop
+    button) ends the run early and keeps everything.
     """
     config = config or TrainConfig()
     device = next(generator.parameters()).device
@@ -239,10 +377,15 @@ def train_gan(
     d_loss_fn = losses.D_LOSSES[config.d_loss]
     g_loss_fn = losses.G_LOSSES[config.g_loss]
     batches = real_batches(data, config.batch_size, device)
-    latent_dim = generator.latent_dim
+    latent_dim, n_classes = generator.latent_dim, getattr(generator, "n_classes", None)
+    default_d_step, default_g_step = default_steps(config, history, n_classes is not None)
+    d_step, g_step = d_step or default_d_step, g_step or default_g_step
 
-    def noise() -> Tensor:
-        return torch.randn(config.batch_size, latent_dim, device=device)
+    def noise():  # z, and for a conditional G the labels to ask for (uniform over classes)
+        z = torch.randn(config.batch_size, latent_dim, device=device)
+        if n_classes is None:
+            return z
+        return z, torch.randint(n_classes, (config.batch_size,), device=device)
 
     generator.train()
     discriminator.train()

@@ -84,7 +84,7 @@ def test_bad_data_and_config_are_explained():
     with pytest.raises(ValueError, match="only 4 items"):
         train.train_gan(gen, disc, torch.zeros(4, 2), train.TrainConfig(steps=1, batch_size=8))
     with pytest.raises(ValueError, match="non-saturating"):
-        train.TrainConfig(g_loss="hinge")
+        train.TrainConfig(g_loss="hinged")
 
 
 def test_keyboard_interrupt_keeps_models_and_history(capsys):

@@ -11,6 +11,7 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm as sn
 
 from ..data import latent_noise
 
@@ -72,11 +73,17 @@ class MLPDiscriminator(nn.Module):
         self,
         in_dim: int = 2,  # size of one sample (flattened image size for images)
         hidden: tuple[int, ...] = (128, 128),  # widths of the hidden layers
+        spectral_norm: bool = False,  # divide each weight by its largest singular value (09)
     ) -> None:
         super().__init__()
         self.in_dim = in_dim
         self.hparams = dict(in_dim=in_dim, hidden=list(hidden))
-        self.net = nn.Sequential(*_mlp([in_dim, *hidden, 1], nn.LeakyReLU(0.2)))
+        if spectral_norm:  # only recorded when on, so older checkpoints still load
+            self.hparams["spectral_norm"] = True
+        layers = _mlp([in_dim, *hidden, 1], nn.LeakyReLU(0.2))
+        if spectral_norm:  # Miyato et al. 2018: each layer 1-Lipschitz, so D is too
+            layers = [sn(m) if isinstance(m, nn.Linear) else m for m in layers]
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
         logits = self.net(x.flatten(1))  # (N, 1)
