@@ -148,6 +148,30 @@ def digits_with_labels(size: int = 8, split: str = "all") -> tuple[Tensor, Tenso
     return images, labels
 
 
+class StackedDigits:
+    """Three digits stacked as the channels of one image: 10 x 10 x 10 = 1,000 modes.
+
+    The stacked-MNIST benchmark of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al.
+    2018), made from the bundled digits: each sample (3, size, size) takes three random images,
+    so every one of the 1,000 label triples is equally likely. A generator that misses modes
+    misses triples, which a digits classifier counts channel by channel.
+    """
+
+    def __init__(self, size: int = 16, split: str = "train") -> None:
+        self.images, self.labels = digits_with_labels(size, split)  # (N, 1, s, s), (N,)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """`n` images (n, 3, size, size); `sample_with_modes` also returns the mode ids."""
+        return self.sample_with_modes(n, generator)[0]
+
+    def sample_with_modes(self, n: int, generator: torch.Generator | None = None):
+        """Images (n, 3, size, size) and mode ids 100 * d0 + 10 * d1 + d2 (n,)."""
+        picks = torch.randint(len(self.labels), (n, 3), generator=generator)  # (n, 3)
+        images = self.images[picks].squeeze(2)  # (n, 3, 1, s, s) -> (n, 3, s, s)
+        digits_ = self.labels[picks]  # (n, 3)
+        return images, digits_[:, 0] * 100 + digits_[:, 1] * 10 + digits_[:, 2]
+
+
 def default_data_dir() -> Path:
     """Where downloads go: `GAN_COURSE_DATA`, else ~/.cache/gan-course."""
     return Path(os.environ.get("GAN_COURSE_DATA", Path.home() / ".cache" / "gan-course"))
@@ -198,7 +222,7 @@ def _download_error(name: str, err: Exception) -> DownloadError:
 
 
 def digit_images(
-    source: str = "digits", size: int = 16, split: str = "train", download: bool = False
+    source: str = "digits", size: int = 16, split: str = "train", download: bool = False, root=None
 ) -> tuple[Tensor, Tensor]:
     """Digit images (N, 1, size, size) in [-1, 1] and labels: bundled digits, or MNIST on request.
 
@@ -210,7 +234,7 @@ def digit_images(
         raise ValueError(f"source={source!r}; choose 'digits' (bundled) or 'mnist'")
     if source == "mnist":
         try:
-            images, labels = mnist_with_labels(train=split != "test", download=download)
+            images, labels = mnist_with_labels(train=split != "test", download=download, root=root)
             images = F.interpolate(images, size=size, mode="bilinear", antialias=True)
             return images.clamp(-1, 1), labels
         except DownloadError as err:
@@ -226,6 +250,7 @@ DATASETS = {
     "moons": Moons,
     "digits": lambda: digits(8),
     "digits16": lambda: digits(16),
+    "stacked-digits": StackedDigits,
     "mnist": lambda **kw: mnist(**kw),
     "fashion-mnist": lambda **kw: mnist(fashion=True, **kw),
 }

@@ -126,6 +126,46 @@ def test_mnist_loader_reads_idx_files(tmp_path, fashion):
     assert data.mnist(fashion=fashion, train=False, root=tmp_path).shape == (3, 1, 28, 28)
 
 
+def test_digit_images_offer_mnist_and_fall_back_to_the_bundled_digits(tmp_path, capsys):
+    folder = tmp_path / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 6), ("t10k", 2)):
+        write_idx(folder / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(n))
+    images, labels = data.digit_images("mnist", 16, "train", root=tmp_path)
+    assert images.shape == (6, 1, 16, 16) and images.abs().max() <= 1 and len(labels) == 6
+    images, labels = data.digit_images("mnist", 16, "test", root=tmp_path / "empty")
+    assert "Using the bundled digits instead" in capsys.readouterr().out
+    assert images.shape == (359, 1, 16, 16)
+    with pytest.raises(ValueError, match="'digits'"):
+        data.digit_images("cifar")
+
+
+def test_digit_splits_are_fixed_disjoint_and_cover_every_class():
+    train_x, train_y = data.digits_with_labels(8, "train")
+    test_x, test_y = data.digits_with_labels(8, "test")
+    all_x, _ = data.digits_with_labels(8)
+    assert len(train_x) + len(test_x) == len(all_x) and len(test_x) == len(all_x) // 5
+    assert torch.equal(test_x, data.digits_with_labels(8, "test")[0])  # same split every time
+    flat = {tuple(x.flatten().tolist()) for x in test_x}
+    overlap = sum(tuple(x.flatten().tolist()) in flat for x in train_x)
+    assert overlap <= 5  # scikit-learn's digits hold a few exact duplicates, nothing more
+    assert set(train_y.tolist()) == set(test_y.tolist()) == set(range(10))
+    with pytest.raises(ValueError, match="'train'"):
+        data.digits(8, split="validation")
+
+
+def test_stacked_digits_have_a_thousand_equally_likely_modes():
+    stacked = data.load_dataset("stacked-digits")
+    images, modes = stacked.sample_with_modes(20_000, torch.Generator().manual_seed(0))
+    assert images.shape == (20_000, 3, 16, 16) and images.abs().max() <= 1
+    counts = torch.bincount(modes, minlength=1000)
+    assert len(counts) == 1000 and counts.min() > 0 and counts.max() < 50  # mean 20
+    first = stacked.labels[stacked.images.flatten(1).eq(images[0, 0].flatten()).all(1)]
+    assert int(first[0]) == int(modes[0]) // 100  # channel 0 is the hundreds digit
+
+
 def test_mnist_missing_offline_names_the_bundled_alternative(tmp_path):
     with pytest.raises(data.DownloadError, match="download=True.*load_dataset\\('digits'\\)"):
         data.mnist(root=tmp_path)
