@@ -1,7 +1,9 @@
 """gan-course: the reference code of a hands-on course on Generative Adversarial Networks.
 
 One module a concept: `runtime` (seed, device, FAST mode), `data`, `models`, `losses`, `train`,
-`callbacks`, `metrics`, `viz`, `checks` (the exercise auto-checks), `release` and `cli`.
+`callbacks`, `dynamics` (games, runs compared side by side), `latent` (interpolation, directions),
+`metrics`, `viz`, `widgets`, `checks` (the exercise auto-checks), `assets` (weights the project
+trained itself), `release` and `cli`.
 """
 
 from .runtime import budget, describe, get_device, is_fast, seed_everything, set_threads

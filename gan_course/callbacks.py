@@ -141,12 +141,12 @@ class LiveMonitor(Callback):
         t0 = time.perf_counter()
         buffer = io.BytesIO()
         self.figure(state).savefig(buffer, format="png", dpi=72)
-        _show_png(buffer.getvalue(), self)
+        show_png(buffer.getvalue(), self)
         self.draws += 1
         self.spent += time.perf_counter() - t0
 
 
-def _show_png(png: bytes, owner) -> None:
+def show_png(png: bytes, owner) -> None:
     """Show `png` in the notebook, replacing the monitor's previous picture; no-op outside one."""
     try:
         from IPython import get_ipython

@@ -146,8 +146,8 @@ def weight_penalty(module: torch.nn.Module, l1: float = 0.0, l2: float = 0.0) ->
 
     A smaller, smoother D: one of the old remedies for a discriminator that wins too easily.
     """
-    weights = [p for name, p in module.named_parameters() if name.endswith("weight")]
-    total = torch.zeros((), device=weights[0].device)
+    weights = [p for p in module.parameters() if p.dim() > 1]  # matrices and kernels, not biases
+    total = torch.zeros((), device=next(module.parameters()).device)
     for w in weights:
         total = total + l1 * w.abs().sum() + l2 * w.pow(2).sum()
     return total

@@ -178,6 +178,11 @@ def real_targets(n: int, flip: float, smoothing: float, device=None) -> Tensor:
     return targets.masked_fill(flipped, 0.0)
 
 
+def instance_noise_std(config: TrainConfig, progress: float) -> float:
+    """The std of the instance noise at `progress` (0 -> 1) through training: linear to 0."""
+    return config.instance_noise * max(0.0, 1.0 - progress)  # Sønderby et al. 2016
+
+
 def d_step_switched(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -194,7 +199,7 @@ def d_step_switched(
     noise, fake_labels = _split(noise)
     d_optimizer.zero_grad()
     fake = generator(noise, *fake_labels).detach()  # detach: no gradients into G here
-    sigma = config.instance_noise * max(0.0, 1.0 - progress)  # annealed to 0 (Sønderby 2016)
+    sigma = instance_noise_std(config, progress)
     if sigma > 0:  # blur both distributions so that they overlap and D's gradients are useful
         real, fake = real + sigma * torch.randn_like(real), fake + sigma * torch.randn_like(fake)
     if config.r1:
@@ -230,11 +235,18 @@ def g_step_switched(
     g_optimizer: torch.optim.Optimizer,
     noise,  # z (N, latent_dim) or (z, labels)
     loss_fn: Callable[[Tensor], Tensor] = losses.g_loss_nonsaturating,
+    config: TrainConfig | None = None,
+    progress: float = 0.0,
 ) -> dict[str, float]:
-    """`g_step` for conditional networks: the fakes are judged against the labels asked for."""
+    """`g_step` for conditional networks (the fakes are judged against the labels asked for)
+    and for instance noise (D sees noisy fakes here too, as in its own step)."""
     noise, labels = _split(noise)
     g_optimizer.zero_grad()
-    fake_logits = discriminator(generator(noise, *labels), *labels)
+    fake = generator(noise, *labels)
+    sigma = instance_noise_std(config, progress) if config is not None else 0.0
+    if sigma > 0:
+        fake = fake + sigma * torch.randn_like(fake)
+    fake_logits = discriminator(fake, *labels)
     loss = loss_fn(fake_logits)
     loss.backward()
     g_optimizer.step()
@@ -246,10 +258,13 @@ def default_steps(config: TrainConfig, history, conditional: bool) -> tuple[Call
     if not (config.switched or conditional):
         return d_step, g_step
 
-    def d_step_now(*args):  # the switched step, told how far training has got
+    def d_step_now(*args):  # the switched steps, told how far training has got
         return d_step_switched(*args, config=config, progress=history.step / config.steps)
 
-    return d_step_now, (g_step_switched if conditional else g_step)
+    def g_step_now(*args):
+        return g_step_switched(*args, config=config, progress=history.step / config.steps)
+
+    return d_step_now, (g_step_now if conditional or config.instance_noise else g_step)
 
 
 # ------------------------------------------------------------------------------ history

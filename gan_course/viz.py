@@ -70,8 +70,9 @@ def plot_points(points: Tensor, ax=None, title: str | None = None, colour="gray"
     """2-D points (N, 2); `colour` is one colour or one value per point (N,), e.g. a latent z_1."""
     ax = _new_ax(ax)
     points = points.detach().cpu()
-    colour = colour.detach().cpu() if isinstance(colour, Tensor) else colour
-    ax.scatter(points[:, 0], points[:, 1], c=colour, cmap="viridis", s=4, alpha=0.6)
+    mapped = isinstance(colour, Tensor)  # one value per point, through a colour map
+    colours = dict(c=colour.detach().cpu(), cmap="viridis") if mapped else dict(c=colour)
+    ax.scatter(points[:, 0], points[:, 1], s=4, alpha=0.6, **colours)
     ax.set_aspect("equal", adjustable="datalim")
     if title:
         ax.set_title(title)
@@ -179,7 +180,7 @@ def plot_losses(history, ax=None, smooth: int = 20):
     ax = _new_ax(ax, (5, 3))
     for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
         if key in history:
-            ax.plot(history["step"], _smooth(history[key], smooth), label=label)
+            ax.plot(history["step"], running_mean(history[key], smooth), label=label)
     ax.set_xlabel("step")
     ax.xaxis.set_major_locator(MaxNLocator(4))  # long runs: keep tick labels apart
     ax.set_title("losses")
@@ -192,7 +193,7 @@ def plot_d_outputs(history, ax=None, smooth: int = 20):
     ax = _new_ax(ax, (5, 3))
     for key, label, color in (("d_real", "D(x)", REAL_COLOR), ("d_fake", "D(G(z))", FAKE_COLOR)):
         if key in history:
-            ax.plot(history["step"], _smooth(history[key], smooth), label=label, color=color)
+            ax.plot(history["step"], running_mean(history[key], smooth), label=label, color=color)
     ax.axhline(0.5, color="gray", lw=0.8, ls="--")
     ax.set_ylim(0, 1)
     ax.set_xlabel("step")
@@ -211,7 +212,7 @@ def plot_history(history, smooth: int = 20):
     return fig
 
 
-def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+def running_mean(values: np.ndarray, window: int) -> np.ndarray:
     """Running mean over the last `window` values (shorter at the start)."""
     if window <= 1 or len(values) == 0:
         return values

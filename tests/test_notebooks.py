@@ -24,8 +24,15 @@ LESSONS = [
     "03_discriminator",
     "04_losses",
     "05_training_loop",
+    "06_training_dynamics",
 ]
-EXERCISES = ["02_generator", "03_discriminator", "04_losses", "05_training_loop"]
+EXERCISES = [
+    "02_generator",
+    "03_discriminator",
+    "04_losses",
+    "05_training_loop",
+    "06_training_dynamics",
+]
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 
 

@@ -259,3 +259,29 @@ def test_spectral_norm_keeps_each_layer_near_one():
             )
     _, plain = nets()
     assert "spectral_norm" not in plain.hparams
+
+
+def test_weight_penalty_reaches_a_spectral_norm_critic():
+    _, disc = nets(spectral_norm=True)
+    assert losses.weight_penalty(disc, l2=1.0).item() > 0
+    config = train.TrainConfig(steps=2, batch_size=16, d_l2=1e-3)
+    assert train.train_gan(*nets(), data.ring_of_8(), config).step == 2
+
+
+def test_instance_noise_reaches_the_generator_step_too():
+    def g_update(progress):
+        gen, disc = nets()
+        opt = torch.optim.Adam(gen.parameters(), lr=0.01)
+        torch.manual_seed(1)
+        noise = torch.randn(32, 2)
+        config = train.TrainConfig(instance_noise=0.5)
+        train.g_step_switched(gen, disc, opt, noise, config=config, progress=progress)
+        return torch.cat([p.detach().flatten() for p in gen.parameters()])
+
+    gen, disc = nets()
+    opt = torch.optim.Adam(gen.parameters(), lr=0.01)
+    torch.manual_seed(1)
+    train.g_step(gen, disc, opt, torch.randn(32, 2))
+    plain = torch.cat([p.detach().flatten() for p in gen.parameters()])
+    assert torch.allclose(plain, g_update(progress=1.0))  # annealed away: the plain step
+    assert not torch.allclose(plain, g_update(progress=0.0))

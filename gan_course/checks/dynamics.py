@@ -1,0 +1,367 @@
+"""Checks for exercise 06: gradient descent-ascent, noisy labels, instance noise, a G EMA."""
+
+from __future__ import annotations
+
+import copy
+import math
+from types import SimpleNamespace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import dynamics, losses, train
+from ..callbacks import EMA
+from .core import Check
+from .losses import AUTOGRAD_HINT, d_loss_mistakes, fixed_logits
+
+# ------------------------------------------------------------------------------ 1 · GDA on xy
+
+
+def _pair(c: Check, got, what: str) -> tuple[float, float]:
+    ok = isinstance(got, tuple | list) and len(got) == 2
+    c.expect(ok, what, "a pair (new_x, new_y)", type(got).__name__, hint="return new_x, new_y")
+    try:
+        return float(got[0]), float(got[1])
+    except (TypeError, ValueError, RuntimeError):
+        c.expect(False, what, "two numbers", repr(got)[:80], hint="return two plain numbers")
+
+
+def check_gda_step(fn) -> None:
+    """`gda_step(x, y, lr, mode)`: one step of gradient descent-ascent on f(x, y) = x y."""
+    with Check("gda_step") as c:
+        for x, y, lr in ((1.0, 2.0, 0.1), (-0.5, 0.3, 0.25)):
+            sim_x, sim_y = x - lr * y, y + lr * x  # both read the old point
+            alt_y = y + lr * (x - lr * y)  # y reads the new x
+            both_descend = "wrong sign for y: it *ascends* f, y + lr * df/dy = y + lr * x"
+            gradients_swapped = (
+                "df/dx = y and df/dy = x: each player's gradient is the other's value"
+            )
+            order = "return (new_x, new_y), in that order"
+            mistakes = {
+                "simultaneous": [
+                    ((sim_y, sim_x), order),
+                    ((sim_x, alt_y), "simultaneous: y must use the *old* x, as x does the old y"),
+                    ((sim_x, y - lr * x), both_descend),
+                    ((x + lr * y, y - lr * x), "x descends f (x - lr * y) and y ascends it"),
+                    ((x - lr * x, y + lr * y), gradients_swapped),
+                ],
+                "alternating": [
+                    ((alt_y, sim_x), order),
+                    ((sim_x, sim_y), "alternating: y answers the x that has just moved: use new x"),
+                    ((x - lr * (y + lr * x), y + lr * x), "update x first, then y with the new x"),
+                    ((sim_x, y - lr * (x - lr * y)), both_descend),
+                    ((x - lr * x, y + lr * y), gradients_swapped),
+                ],
+            }
+            for mode in dynamics.GDA_MODES:
+                got = _pair(c, c.call(fn, x, y, lr, mode), f"gda_step({x}, {y}, {lr}, {mode!r})")
+                c.expect_close(
+                    torch.tensor(got),
+                    torch.tensor(dynamics.gda_step(x, y, lr, mode)),
+                    f"gda_step({x}, {y}, lr={lr}, mode={mode!r})",
+                    hint="x <- x - lr * y, then y <- y + lr * (old x, or new x when alternating)",
+                    mistakes=[(torch.tensor(w), h) for w, h in mistakes[mode]],
+                )
+        for mode, grows in (("simultaneous", True), ("alternating", False)):
+            x, y = 1.0, 1.0
+            for _ in range(100):  # the pairs were checked above: no need to count each
+                x, y = (float(v) for v in c.call(fn, x, y, 0.2, mode))
+            radius, start = math.hypot(x, y), math.sqrt(2)
+            c.expect(
+                radius > 2 * start if grows else abs(radius - start) < 0.3 * start,
+                f"distance to (0, 0) after 100 {mode} steps from (1, 1), lr=0.2",
+                "spiralling out (> 2.8)" if grows else "about 1.4: an orbit",
+                f"{radius:.3g}",
+                hint="compare with gan_course.dynamics.bilinear_game(100, 0.2, mode)",
+            )
+
+
+# ------------------------------------------------------------------------------ 2 · noisy labels
+
+
+FLIP_HINT = "flip each label with probability flip: torch.rand(n) < flip"
+
+
+def check_d_loss_noisy_labels(fn) -> None:
+    """`d_loss_noisy_labels(real_logits, fake_logits, flip, smoothing)`: BCE with real targets
+    1 - smoothing, each flipped to 0 with probability `flip`; fakes keep target 0."""
+    with Check("d_loss_noisy_labels") as c:
+        real, fake = fixed_logits()
+        got = c.expect_scalar(
+            c.call(fn, real, fake, 0.0, 0.1), "the loss", hint="average with .mean()"
+        )
+        bce = F.binary_cross_entropy_with_logits
+        ones, fake_term = torch.ones_like(real), F.softplus(fake).mean()
+        want = losses.d_loss_bce_targets(real, fake, train.real_targets(len(real), 0.0, 0.1))
+        mistakes = [
+            (
+                bce(real, 0.9 * ones) + bce(fake, 0.1 * ones),
+                "one-sided: smooth only the real labels; fakes keep target 0, or D rewards "
+                "fakes it already rejects",
+            ),
+            (
+                bce(real, 1.1 * ones) + fake_term,
+                "smoothing lowers the real target to 1 - smoothing, not 1 + smoothing",
+            ),
+            (
+                bce(real, 0.1 * ones) + fake_term,
+                "the real target is 1 - smoothing (0.9), not smoothing",
+            ),
+            (bce(real, 0 * ones) + fake_term, "with flip=0 every label was flipped: " + FLIP_HINT),
+            (len(real) * want, "sum instead of mean: average each term over its batch"),
+            (
+                bce(fake, 0.9 * ones) + F.softplus(real).mean(),
+                "labels swapped: the real logits get the real targets, the fakes target 0",
+            ),
+        ]
+        c.expect_close(
+            got,
+            want,
+            "with smoothing=0.1 and flip=0: real targets 0.9",
+            hint="real targets torch.full((n,), 1 - smoothing); "
+            "F.binary_cross_entropy_with_logits(real_logits, targets)",
+            mistakes=mistakes,
+        )
+        c.expect_close(
+            c.call(fn, real, fake, 0.0, 0.0),
+            losses.d_loss_bce(real, fake),
+            "with flip=0 and smoothing=0: plain BCE",
+            hint="with no flips and no smoothing this is lesson 04's d_loss_bce",
+            mistakes=d_loss_mistakes(real, fake),
+        )
+        logits = real.clone().requires_grad_(True)
+        out = c.call(fn, logits, fake, 0.35, 0.1)
+        c.expect(
+            isinstance(out, torch.Tensor) and out.requires_grad,
+            "can autograd follow the loss back to the logits?",
+            "a tensor with a gradient",
+            type(out).__name__ if not isinstance(out, torch.Tensor) else "a tensor without one",
+            hint=AUTOGRAD_HINT,
+        )
+        for flip, smoothing in ((0.35, 0.0), (0.35, 0.1)):
+            _expect_mean_target(c, fn, flip, smoothing)
+        few = torch.full((200,), 2.0), torch.full((200,), -2.0)
+        first, second = c.call(fn, *few, 0.35, 0.0), c.call(fn, *few, 0.35, 0.0)
+        c.expect(
+            not torch.equal(torch.as_tensor(first), torch.as_tensor(second)),
+            "two calls with flip=0.35",
+            "different flips each time",
+            "the same loss twice",
+            hint="draw new flips at every call (torch.rand), and don't seed inside",
+        )
+
+
+def _expect_mean_target(c: Check, fn, flip: float, smoothing: float, n: int = 20_000) -> None:
+    """With constant logits l the real term is softplus(l) - l * mean(targets): read it off."""
+    level = 2.0
+    real, fake = torch.full((n,), level), torch.full((n,), -level)
+    loss = float(c.call(fn, real, fake, flip, smoothing))
+    fake_term = F.softplus(fake).mean().item()
+    mean_target = (F.softplus(real).mean().item() + fake_term - loss) / level  # (N,) -> mean t
+    want = (1 - flip) * (1 - smoothing)
+    wrong = {
+        round(flip * (1 - smoothing), 4): "you flipped a share 1 - flip: " + FLIP_HINT,
+        1 - smoothing: "no label was flipped: set a share `flip` of the real targets to 0",
+        round(want + flip * smoothing, 4): "a flipped label becomes 0 (fake), not 1 - target",
+    }
+    hint = next((h for w, h in wrong.items() if abs(mean_target - w) < 0.012 and w != want), None)
+    c.expect(
+        abs(mean_target - want) < 0.012,
+        f"mean real target with flip={flip}, smoothing={smoothing} (read off the loss of "
+        f"{n:,} constant logits)",
+        f"{want:.3f} = (1 - flip) * (1 - smoothing)",
+        f"{mean_target:.3f}",
+        hint=hint or "targets: 1 - smoothing, then 0 where torch.rand(n) < flip",
+    )
+
+
+# ------------------------------------------------------------------------------ 3 · instance noise
+
+
+class _Recorder(nn.Module):
+    """A discriminator that remembers its inputs: how we see what the package's D step feeds D."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer, self.seen = nn.Linear(2, 1), []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return self.layer(x).squeeze(1)  # (N,)
+
+
+def package_instance_noise(real, fake, sigma: float, progress: float):
+    """What `train.d_step_switched` shows D with `instance_noise=sigma` at `progress`."""
+    recorder = _Recorder()
+    optimizer = torch.optim.SGD(recorder.parameters(), lr=0.0)
+    config = train.TrainConfig(instance_noise=sigma)
+    train.d_step_switched(
+        nn.Identity(), recorder, optimizer, real, fake, config=config, progress=progress
+    )  # Identity: the "noise" is the fakes themselves
+    return recorder.seen[0], recorder.seen[1]
+
+
+def check_instance_noise(fn) -> None:
+    """`add_instance_noise(real, fake, sigma, progress)`: both batches plus N(0, s^2) noise with
+    s annealed linearly from `sigma` at progress 0 to 0 at progress 1."""
+    with Check("add_instance_noise") as c:
+        real, fake = torch.randn(20_000, 2) + 3, torch.randn(20_000, 2) - 3
+        kept = real.clone(), fake.clone()
+        got = c.call(fn, real, fake, 0.5, 0.0)
+        c.expect(
+            isinstance(got, tuple | list) and len(got) == 2,
+            "what add_instance_noise returns",
+            "a pair (noisy_real, noisy_fake)",
+            type(got).__name__,
+            hint="return noisy_real, noisy_fake",
+        )
+        c.expect(
+            torch.equal(real, kept[0]) and torch.equal(fake, kept[1]),
+            "the batches you were given",
+            "unchanged",
+            "changed in place",
+            hint="return new tensors (real + noise); += would change the caller's batch",
+        )
+        for i, name in enumerate(("real", "fake")):
+            c.expect_shape(got[i], real.shape, f"noisy {name} batch's shape", hint="same as input")
+        for progress in (0.0, 0.5, 1.0):
+            noisy = c.call(fn, real, fake, 0.5, progress)
+            want = package_instance_noise(real, fake, 0.5, progress)
+            _expect_noise_std(c, noisy, want, (real, fake), progress)
+        noisy_real, noisy_fake = c.call(fn, real, fake, 0.5, 0.0)
+        noise_real, noise_fake = noisy_real - real, noisy_fake - fake
+        correlation = torch.corrcoef(torch.stack([noise_real.flatten(), noise_fake.flatten()]))
+        c.expect(
+            correlation[0, 1].abs().item() < 0.5,
+            "the noise added to real and to fake",
+            "independent draws",
+            "the same noise",
+            hint="draw separate noise for each batch: randn_like(real), randn_like(fake)",
+        )
+        again = c.call(fn, real, fake, 0.5, 0.0)[0]
+        c.expect(
+            not torch.equal(again, noisy_real),
+            "two calls in a row",
+            "fresh noise",
+            "the same noise twice",
+            hint="don't seed inside: draw new noise every call",
+        )
+
+
+def _expect_noise_std(c: Check, noisy, want, clean, progress: float) -> None:
+    """The std of the noise on each batch, against the package's; hints for the usual slips."""
+    close = lambda a, b: abs(a - b) < 0.02  # noqa: E731  (std of 40,000 draws: error ~0.002)
+    stds = [(noisy[i] - clean[i]).std().item() for i in range(2)]
+    sigma_now = 0.5 * (1 - progress)
+    for i, name in enumerate(("real", "fake")):
+        want_std = (want[i] - clean[i]).std().item()
+        if all(close(s, 0) for s in stds):
+            silent = "no noise at all: at progress 0 it is largest, sigma * (1 - progress)"
+        else:
+            silent = f"no noise on the {name} batch: blur both, so that the two overlap"
+        wrong = [
+            (0.0, silent),
+            (0.5, "anneal: the std is sigma * (1 - progress), from sigma down to 0"),
+            (sigma_now**2, "sigma is a standard deviation: sigma * torch.randn_like(x)"),
+        ]
+        hint = next((h for w, h in wrong if close(stds[i], w) and not close(w, want_std)), None)
+        c.expect(
+            close(stds[i], want_std),
+            f"std of the noise on the {name} batch at progress {progress}",
+            f"{want_std:.3f}",
+            f"{stds[i]:.3f}",
+            hint=hint or "Gaussian noise with std sigma * (1 - progress): torch.randn_like(x)",
+        )
+
+
+# ------------------------------------------------------------------------------ 4 · EMA
+
+
+class _NetWithStatistics(nn.Module):
+    """A tiny network with a float buffer, like BatchNorm's running mean."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.Linear(3, 2)
+        self.register_buffer("running_mean", torch.randn(2))
+
+
+def _ema_reference(averaged, live, decay: float):
+    """The package's `callbacks.EMA` applied once to a copy of `averaged`."""
+    ema = EMA(decay)
+    ema.generator = copy.deepcopy(averaged)
+    ema.on_step_end(SimpleNamespace(history=SimpleNamespace(step=1), generator=live))
+    return ema.generator
+
+
+def _state(net) -> list[torch.Tensor]:
+    return [t.detach().clone() for t in (*net.parameters(), *net.buffers())]
+
+
+def check_ema_update(fn) -> None:
+    """`ema_update(averaged, live, decay)`: in place, each parameter of `averaged` becomes
+    decay * itself + (1 - decay) * the live one; buffers are copied."""
+    with Check("ema_update") as c:
+        live = _NetWithStatistics()
+        averaged = _NetWithStatistics().requires_grad_(False)  # other weights, other buffer
+        decay = 0.9
+        want = _ema_reference(averaged, live, decay)
+        live_before, avg_before = _state(live), _state(averaged)
+        c.call(fn, averaged, live, decay)
+        c.expect(
+            all(torch.equal(a, b) for a, b in zip(live_before, _state(live), strict=True)),
+            "the live generator after the update",
+            "unchanged",
+            "changed",
+            hint="only the average moves: read live's weights, write averaged's",
+        )
+        n_params = len(list(averaged.parameters()))
+        for i, (name, got) in enumerate(averaged.named_parameters()):
+            old, now = avg_before[i], live_before[i]
+            c.expect_close(
+                got,
+                dict(want.named_parameters())[name],
+                f"averaged.{name} after one update with decay={decay}",
+                hint="avg <- decay * avg + (1 - decay) * live, in place under torch.no_grad()",
+                mistakes=[
+                    (
+                        old,
+                        "averaged did not change: update its parameters in place "
+                        "(p.mul_(decay).add_(q, alpha=1 - decay), or p.lerp_(q, 1 - decay))",
+                    ),
+                    (
+                        (1 - decay) * old + decay * now,
+                        "decay and 1 - decay swapped: decay "
+                        "weighs the old average, so it moves only a little each step",
+                    ),
+                    (now, "that copies the live weights: average them"),
+                ],
+            )
+        got_buffer, live_buffer = averaged.running_mean, live_before[n_params]
+        old_buffer = avg_before[n_params]
+        c.expect_close(
+            got_buffer,
+            want.running_mean,
+            "averaged.running_mean (a buffer) after the update",
+            hint="copy the buffers from live: avg_buffer.copy_(live_buffer)",
+            mistakes=[
+                (
+                    decay * old_buffer + (1 - decay) * live_buffer,
+                    "copy buffers (such as BatchNorm's running statistics), don't average them",
+                ),
+                (
+                    old_buffer,
+                    "copy the buffers too: for a, b in zip(averaged.buffers(), "
+                    "live.buffers()): a.copy_(b)",
+                ),
+            ],
+        )
+
+
+__all__ = [
+    "check_d_loss_noisy_labels",
+    "check_ema_update",
+    "check_gda_step",
+    "check_instance_noise",
+]
