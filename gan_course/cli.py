@@ -27,6 +27,7 @@ def doctor() -> int:
         "skimage",
         "tqdm",
         "nbformat",
+        "torchmetrics",
         "jupyterlab",
         "gan_course",
     ):
@@ -55,12 +56,21 @@ def doctor() -> int:
         try:
             loaded = data.load_dataset(name)
             sample = loaded.sample(4) if hasattr(loaded, "sample") else loaded
-            print(f"data         {name:<12} ok  {tuple(sample.shape)}")
+            print(f"data         {name:<14} ok  {tuple(sample.shape)}")
         except Exception as err:
-            print(f"data         {name:<12} FAILED ({type(err).__name__}: {err})")
+            print(f"data         {name:<14} FAILED ({type(err).__name__}: {err})")
             problems.append(f"dataset {name!r} does not load")
+    from .assets import SCRIPTS, AssetError, verified_path
+
+    for name in SCRIPTS:  # weights the course ships, checked against their SHA-256
+        try:
+            verified_path(name)
+            print(f"weights      {name:<24} ok (checksum verified)")
+        except AssetError as err:
+            print(f"weights      {name:<24} FAILED ({err})")
+            problems.append(f"weights {name!r} failed their checksum")
     mnist_dir = data.default_data_dir()
-    print(f"data         mnist        optional, downloads to {mnist_dir} on request")
+    print(f"data         mnist          optional, downloads to {mnist_dir} on request")
     return _verdict(problems)
 
 

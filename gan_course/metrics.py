@@ -1,19 +1,39 @@
-"""How good is a generator? Numbers we can trust because we know the true distribution.
+r"""How good is a generator? Numbers, and what each one can and cannot see.
 
-For a 2-D Gaussian mixture we follow the protocol of VEEGAN (Srivastava et al. 2017) and PacGAN
-(Lin et al. 2018): draw 2,500 samples, call a sample *high quality* when it lies within 3 standard
-deviations of its nearest mode, and call a mode *covered* when at least one high-quality sample
-lands on it (`min_count` raises that bar).
+**2-D mixtures** (we know the true distribution). The protocol of VEEGAN (Srivastava et al. 2017)
+and PacGAN (Lin et al. 2018): draw 2,500 samples; a sample is *high quality* when it lies within
+3 standard deviations of its nearest mode; a mode is *covered* when at least one high-quality
+sample lands on it; the *reverse KL* is $\mathrm{KL}(p_G \,\|\, \mathcal{U})$ between the
+high-quality samples' mode histogram and the uniform one. (PacGAN's code,
+`synthetic_data_experiments/PacGAN/pacgan/extensions.py`, `MetricLogger`: `dis_thre=3`, a mode
+counts when its count is non-zero, 2,500 samples logged.)
+
+**Digits** (we know only samples). A small classifier the course trained itself
+(`gan_course.models.classifier`, weights in `gan_course/assets`) is the judge:
+
+* Fréchet distance (Heusel et al. 2017) between Gaussians fitted to its features,
+  $\lVert\mu_r-\mu_g\rVert^2 + \mathrm{Tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)$;
+* k-NN precision and recall (Kynkäänniemi et al. 2019): how many fakes lie on the real
+  manifold, how many reals on the fake one;
+* class coverage and $\mathrm{KL}(p_G(\text{class}) \,\|\, \mathcal{U})$ of its predictions;
+* memorisation: generated-to-train nearest-neighbour distances against held-out-to-train ones.
+
+`digit_scores` computes them all against the bundled digits' train split, next to the floor a
+held-out real set reaches; `stacked_mode_stats` is PacGAN's stacked-MNIST count of 1,000 modes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from .data import GaussianMixture
+from .data import GaussianMixture, digits_with_labels
+
+# ------------------------------------------------------------------------------ 2-D mixtures
 
 
 def d_accuracy(real_logits: Tensor, fake_logits: Tensor) -> float:
@@ -45,19 +65,19 @@ class ModeStats:
 def mode_stats(
     samples: Tensor, mixture: GaussianMixture, threshold: float = 3.0, min_count: int = 1
 ) -> ModeStats:
-    """Mode coverage and quality of `samples` (N, D) against `mixture`'s modes."""
+    """Mode coverage and quality of `samples` (N, D) against `mixture`'s modes.
+
+    VEEGAN/PacGAN: high quality = within `threshold` (3) std of the nearest mode; covered = at
+    least `min_count` (1) high-quality samples. Even the true distribution scores below 100 %
+    high quality: in 2-D, P(|noise| <= 3 std) = 1 - exp(-9/2) = 98.9 %.
+    """
     samples = samples.detach().float().cpu()
     dist = torch.cdist(samples, mixture.means)  # (N, K)
     nearest_dist, nearest = dist.min(dim=1)
     good = nearest_dist <= threshold * mixture.std
     counts = torch.bincount(nearest[good], minlength=len(mixture.means))
     covered = int((counts >= min_count).sum())
-    if good.any():
-        p = counts.float() / counts.sum()
-        nonzero = p > 0
-        reverse_kl = float((p[nonzero] * (p[nonzero] * len(p)).log()).sum())
-    else:
-        reverse_kl = float("inf")
+    reverse_kl = histogram_kl(counts) if good.any() else float("inf")
     return ModeStats(
         covered, len(mixture.means), float(good.float().mean()), tuple(counts.tolist()), reverse_kl
     )
@@ -66,12 +86,266 @@ def mode_stats(
 @torch.no_grad()
 def generator_mode_stats(generator, mixture: GaussianMixture, n: int = 2500, seed: int = 0):
     """`mode_stats` of `n` samples from `generator`, drawn with a fixed seed (RNG untouched)."""
+    return mode_stats(_sample(generator, n, seed), mixture)
+
+
+def _sample(generator: nn.Module, n: int, seed: int) -> Tensor:
+    """`n` samples of `generator` in eval mode from fixed noise; its mode and the RNG untouched."""
     device = next(generator.parameters()).device
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         noise = torch.randn(n, generator.latent_dim)
     was_training = generator.training
     generator.eval()
-    samples = generator(noise.to(device))
+    with torch.no_grad():
+        samples = generator(noise.to(device))
     generator.train(was_training)
-    return mode_stats(samples, mixture)
+    return samples
+
+
+def histogram_kl(counts: Tensor) -> float:
+    r"""$\mathrm{KL}(p \,\|\, \mathcal{U}) = \sum_k p_k \log(K p_k)$ for a histogram `counts` (K,).
+
+    Empty bins add nothing ($0 \log 0 = 0$, which `xlogy` knows). 0 for a flat histogram,
+    $\log K$ when everything falls into one bin.
+    """
+    p = counts.double() / counts.sum()
+    return float(torch.xlogy(p, p * len(p)).sum())
+
+
+# ------------------------------------------------------------------------------ the judge
+
+
+@lru_cache(maxsize=4)
+def load_digits_classifier(device=None) -> nn.Module:
+    """The course's digit classifier, in eval mode, frozen, on `device` (default: the best one).
+
+    Input (N, 1, 16, 16) in [-1, 1]; `forward` -> logits (N, 10); `.features(x)` -> (N, 64).
+    Cached: every call with the same device returns the same network, so don't train it.
+    Raises `gan_course.assets.AssetError` when the weights are missing or fail their checksum.
+    """
+    from .assets import verified_path
+    from .models.classifier import DigitsClassifier
+    from .runtime import get_device
+
+    path = verified_path("digits_classifier.pt")
+    classifier = DigitsClassifier()
+    classifier.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return classifier.requires_grad_(False).eval().to(device or get_device())
+
+
+@torch.no_grad()
+def digit_features(images: Tensor, classifier=None, batch_size: int = 1024) -> Tensor:
+    """The classifier's penultimate features of images (N, 1, 16, 16): (N, 64), on the CPU."""
+    classifier = classifier or load_digits_classifier()
+    device = next(classifier.parameters()).device
+    chunks = [classifier.features(x.to(device)).cpu() for x in images.split(batch_size)]
+    return torch.cat(chunks).float()  # (N, F)
+
+
+@torch.no_grad()
+def predict_digits(images: Tensor, classifier=None, batch_size: int = 1024) -> Tensor:
+    """The class the judge sees in each image (N, 1, 16, 16): labels (N,) in 0..9, on the CPU."""
+    classifier = classifier or load_digits_classifier()
+    device = next(classifier.parameters()).device
+    return torch.cat([classifier(x.to(device)).argmax(1).cpu() for x in images.split(batch_size)])
+
+
+# ------------------------------------------------------------------------------ Fréchet distance
+
+
+def gaussian_frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -> Tensor:
+    r"""Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (means (F,), covariances (F, F)).
+
+    $$d^2 = \lVert\mu_1-\mu_2\rVert^2
+            + \mathrm{Tr}\big(\Sigma_1+\Sigma_2-2(\Sigma_1\Sigma_2)^{1/2}\big),$$
+    the squared 2-Wasserstein distance between the two Gaussians. The trace of the matrix square
+    root is the sum of the square roots of the eigenvalues of Sigma1 Sigma2 (real and >= 0 for
+    covariances; eigvals returns them as complex numbers, and rounding can make tiny ones
+    negative: hence `.real`).
+    """
+    mean_term = (mu1 - mu2).pow(2).sum()
+    root_trace = torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum()
+    return mean_term + sigma1.trace() + sigma2.trace() - 2 * root_trace
+
+
+class _Features(nn.Module):
+    """The judge's features as torchmetrics wants a feature extractor: `num_features`, forward.
+
+    With `num_features` set, torchmetrics does not probe the module with a dummy image of
+    `input_img_size` (by default a uint8 (3, 299, 299) one, which our network can't take).
+    """
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.classifier, self.num_features = classifier, classifier.num_features
+
+    def forward(self, images: Tensor) -> Tensor:
+        return digit_features(images, self.classifier)  # (N, F) on the CPU
+
+
+def frechet_distance(real_images: Tensor, fake_images: Tensor, classifier=None) -> float:
+    """Fréchet distance between two sets of digits (N, 1, 16, 16), in the judge's features.
+
+    torchmetrics' `FrechetInceptionDistance` with our classifier as its `feature` module: it
+    passes the images to it unchanged (its `normalize` only rescales for Inception) and keeps
+    its sums in float64 on the CPU, so this runs anywhere, MPS included. Like FID it is biased
+    upwards for small sets: compare values only at the same number of samples.
+    """
+    from torchmetrics.image.fid import FrechetInceptionDistance  # 2 s to import: only when used
+
+    fid = FrechetInceptionDistance(feature=_Features(classifier or load_digits_classifier()))
+    fid.update(real_images, real=True)
+    fid.update(fake_images, real=False)
+    return max(float(fid.compute()), 0.0)  # a set against itself can round to -1e-12
+
+
+# ------------------------------------------------------------------------------ precision/recall
+
+
+def knn_precision(real_feats: Tensor, fake_feats: Tensor, k: int = 3) -> float:
+    """Fraction of `fake_feats` (M, F) inside the real manifold of `real_feats` (N, F).
+
+    Kynkäänniemi et al. 2019: the manifold is the union of balls around each real point, of
+    radius the distance to its k-th nearest *other* real point. Swap the arguments for recall.
+    """
+    rows = real_feats.split(1024)  # a block of rows at a time: N x N distances can be large
+    # each row's smallest distance is the point to itself (0): the k-th other is the (k+1)-th
+    radii = torch.cat([torch.cdist(r, real_feats).kthvalue(k + 1, dim=1).values for r in rows])
+    inside = [(torch.cdist(f, real_feats) <= radii).any(dim=1) for f in fake_feats.split(1024)]
+    return torch.cat(inside).float().mean().item()
+
+
+class PrecisionRecall(NamedTuple):
+    precision: float  # fakes on the real manifold: are the samples realistic?
+    recall: float  # reals on the fake manifold: does the generator cover the data?
+
+
+def precision_recall(real_feats: Tensor, fake_feats: Tensor, k: int = 3) -> PrecisionRecall:
+    """k-NN precision and recall (Kynkäänniemi et al. 2019) of features (N, F) and (M, F)."""
+    return PrecisionRecall(
+        knn_precision(real_feats, fake_feats, k), knn_precision(fake_feats, real_feats, k)
+    )
+
+
+# ------------------------------------------------------------------------------ classes, copies
+
+
+def class_kl(labels: Tensor, n_classes: int = 10) -> float:
+    """KL(histogram of `labels` || uniform). Uniform because the bundled digits are balanced
+    (174-183 of each class), and it is what PacGAN compares with."""
+    return histogram_kl(torch.bincount(labels.flatten().cpu(), minlength=n_classes))
+
+
+class Memorisation(NamedTuple):
+    ratio: float  # median NN distance to train, generated / held-out: ~1 fine, << 1 copying
+    near_copies: float  # fraction of generated closer to train than 99 % of held-out images
+    fake_to_train: Tensor  # (M,) each generated sample's distance to its nearest train image
+    test_to_train: Tensor  # (N,) the same for held-out real images
+
+
+def memorisation(fake: Tensor, train: Tensor, test: Tensor) -> Memorisation:
+    """Is the generator copying its training set? Nearest-neighbour distances in pixel space.
+
+    A held-out real image lies at some typical distance from its nearest training image; a
+    generator that generalises should too. One that memorised lies much closer.
+    """
+
+    def nearest(x: Tensor) -> Tensor:
+        return torch.cdist(x.flatten(1).float().cpu(), train.flatten(1).float().cpu()).min(1).values
+
+    fake_nn, test_nn = nearest(fake), nearest(test)
+    near = (fake_nn < test_nn.quantile(0.01)).float().mean().item()
+    return Memorisation((fake_nn.median() / test_nn.median()).item(), near, fake_nn, test_nn)
+
+
+# ------------------------------------------------------------------------------ one entry point
+
+
+@dataclass(frozen=True)
+class DigitScores:
+    """Every digit metric of `n` generated images, against the bundled digits' train split."""
+
+    n: int
+    fd: float  # Fréchet distance in the judge's features
+    fd_floor: float  # the same for n held-out real digits: the best a generator can expect
+    precision: float  # k-NN precision (k = 3)
+    recall: float  # k-NN recall
+    classes_covered: int  # classes the judge sees at least once, of 10
+    class_kl: float  # KL(predicted class histogram || uniform)
+    memorisation: float  # Memorisation.ratio
+
+    def __str__(self) -> str:
+        return (
+            f"FD {self.fd:.1f} (held-out real: {self.fd_floor:.1f}), precision "
+            f"{self.precision:.2f}, recall {self.recall:.2f}, {self.classes_covered}/10 classes, "
+            f"class KL {self.class_kl:.3f}, memorisation ratio {self.memorisation:.2f} "
+            f"(n={self.n})"
+        )
+
+
+@lru_cache(maxsize=1)
+def _reference() -> tuple[Tensor, Tensor, Tensor]:
+    """Train images, their features, and the held-out test images."""
+    train, test = digits_with_labels(16, "train")[0], digits_with_labels(16, "test")[0]
+    return train, digit_features(train, load_digits_classifier("cpu")), test
+
+
+@lru_cache(maxsize=8)
+def _fd_floor(n: int) -> float:
+    train, _, test = _reference()
+    return frechet_distance(train, test[:n], load_digits_classifier("cpu"))
+
+
+def digit_scores(images, n: int | None = None, seed: int = 0) -> DigitScores:
+    """All digit metrics for images (N, 1, 16, 16) in [-1, 1], or for a generator.
+
+    A generator is sampled `n` times from fixed noise (seed `seed`; RNG and mode untouched).
+    `n` (default and maximum: the 359 held-out digits) fixes the sample size, so that `fd`
+    and `fd_floor` are measured alike. Everything is judged on the CPU.
+    """
+    train, train_feats, test = _reference()
+    n = n or len(test)
+    if n > len(test):
+        raise ValueError(f"n={n}: at most {len(test)}, the held-out digits the floor is made of")
+    images = (_sample(images, n, seed) if isinstance(images, nn.Module) else images[:n]).cpu()
+    classifier = load_digits_classifier("cpu")
+    labels = predict_digits(images, classifier)
+    return DigitScores(
+        len(images),
+        frechet_distance(train, images, classifier),
+        _fd_floor(len(images)),
+        *precision_recall(train_feats, digit_features(images, classifier)),
+        int(labels.unique().numel()),
+        class_kl(labels),
+        memorisation(images, train, test).ratio,
+    )
+
+
+# ------------------------------------------------------------------------------ stacked digits
+
+
+@dataclass(frozen=True)
+class StackedModeStats:
+    modes_covered: int  # distinct digit triples seen, of 1,000
+    kl: float  # KL(generated triple histogram || uniform over 1,000)
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.modes_covered}/1000 modes covered, KL {self.kl:.3f} (n={self.n})"
+
+
+def stacked_mode_stats(images: Tensor, classifier=None) -> StackedModeStats:
+    """PacGAN's stacked-MNIST protocol (Lin et al. 2018; after Metz et al. 2017) for images
+    (N, 3, 16, 16): the judge reads each channel as a digit, the triple is one of 1,000 modes;
+    a mode counts once it appears, and KL(mode histogram || uniform over 1,000). As PacGAN's
+    code (`stacked_MNIST_experiments/*/model.py`, `log_metrics`), which draws 26,000 samples."""
+    n, channels = images.shape[:2]
+    if channels != 3:
+        raise ValueError(
+            f"stacked digits have 3 channels, got images of shape {tuple(images.shape)}"
+        )
+    digits = predict_digits(images.reshape(n * 3, 1, *images.shape[2:]), classifier).view(n, 3)
+    modes = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]  # (N,) in 0..999
+    counts = torch.bincount(modes, minlength=1000)
+    return StackedModeStats(int((counts > 0).sum()), histogram_kl(counts), n)

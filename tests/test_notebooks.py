@@ -25,6 +25,7 @@ LESSONS = [
     "04_losses",
     "05_training_loop",
     "06_training_dynamics",
+    "08_evaluating_gans",
 ]
 EXERCISES = [
     "02_generator",
@@ -32,6 +33,7 @@ EXERCISES = [
     "04_losses",
     "05_training_loop",
     "06_training_dynamics",
+    "08_evaluating_gans",
 ]
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 

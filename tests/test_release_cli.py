@@ -93,7 +93,15 @@ def test_clean_command_strips_outputs_in_place(tmp_path, capsys):
 def test_doctor_reports_a_healthy_install(capsys):
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
-    for expected in ("torch", "device", "threads", "FAST mode    on", "digits16", "All good"):
+    for expected in (
+        "torch",
+        "device",
+        "threads",
+        "FAST mode    on",
+        "digits16",
+        "checksum verified",
+        "All good",
+    ):
         assert expected in out
 
 
@@ -104,4 +112,20 @@ def test_doctor_fails_clearly_when_a_dataset_is_broken(monkeypatch, capsys):
     monkeypatch.setitem(data.DATASETS, "digits", broken)
     assert cli.main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "digits       FAILED (OSError" in out and "The install is broken" in out
+    assert "digits         FAILED (OSError" in out and "The install is broken" in out
+
+
+def test_doctor_fails_clearly_when_shipped_weights_are_corrupt(monkeypatch, tmp_path, capsys):
+    import shutil
+
+    from gan_course import assets
+
+    folder = tmp_path / "assets"
+    shutil.copytree(assets.ASSETS_DIR, folder)
+    with open(folder / "digits_classifier.pt", "r+b") as f:
+        f.write(b"garbage")  # one damaged file, checksum file intact
+    monkeypatch.setattr(assets, "ASSETS_DIR", folder)
+    monkeypatch.setattr(assets.verified_path, "__defaults__", (folder,))
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "digits_classifier.pt" in out and "does not match its checksum" in out
