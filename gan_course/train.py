@@ -223,10 +223,15 @@ def d_step_switched(
     loss.backward()
     d_optimizer.step()
     if config.clip:  # WGAN: keep the critic Lipschitz by boxing its weights in
-        with torch.no_grad():
-            for p in discriminator.parameters():
-                p.clamp_(-config.clip, config.clip)
+        clip_weights(discriminator, config.clip)
     return metrics
+
+
+def clip_weights(module: nn.Module, clip: float) -> None:
+    """Clamp every parameter of `module` to [-clip, clip], in place (Arjovsky et al. 2017)."""
+    with torch.no_grad():  # an edit of the weights, not a step autograd should record
+        for p in module.parameters():
+            p.clamp_(-clip, clip)
 
 
 def g_step_switched(

@@ -26,6 +26,7 @@ LESSONS = [
     "05_training_loop",
     "06_training_dynamics",
     "08_evaluating_gans",
+    "09_wasserstein",
 ]
 EXERCISES = [
     "02_generator",
@@ -34,6 +35,7 @@ EXERCISES = [
     "05_training_loop",
     "06_training_dynamics",
     "08_evaluating_gans",
+    "09_wasserstein",
 ]
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 

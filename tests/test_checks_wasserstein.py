@@ -1,0 +1,200 @@
+"""The checks of exercise 09: each passes the package's reference, says "not implemented yet" to
+the stub, and rejects plausible wrong answers, each with the hint aimed at that mistake."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from gan_course import losses
+from gan_course.checks.wasserstein import (
+    check_clip_weights,
+    check_d_loss_hinge,
+    check_d_loss_wasserstein,
+    check_g_loss_wasserstein,
+    check_gradient_penalty,
+)
+
+from .test_checks import expect_not_implemented, expect_pass, expect_reject, stub
+
+# ------------------------------------------------------------------------------ 1. WGAN losses
+
+
+def test_check_d_loss_wasserstein(capsys):
+    check = check_d_loss_wasserstein
+    expect_pass(check, losses.d_loss_wasserstein, capsys)
+    expect_pass(check, lambda r, f: -(r.mean() - f.mean()), capsys)
+    expect_not_implemented(check, stub)
+    expect_reject(check, lambda r, f: r.mean() - f.mean(), "wrong sign")
+    expect_reject(check, lambda r, f: f.sigmoid().mean() - r.sigmoid().mean(), "no sigmoid")
+    expect_reject(check, lambda r, f: r.sigmoid().mean() - f.sigmoid().mean(), "no sigmoid")
+    expect_reject(check, losses.d_loss_bce, "no log")
+    expect_reject(check, lambda r, f: f.log().mean() - r.log().mean(), "no log")
+    expect_reject(check, lambda r, f: F.logsigmoid(f).mean() - F.logsigmoid(r).mean(), "no log")
+    expect_reject(check, lambda r, f: f.sum() - r.sum(), "sum instead of mean")
+    expect_reject(check, lambda r, f: torch.cat([f, -r]).mean(), "one mean over both")
+    expect_reject(check, lambda r, f: torch.stack([f.mean(), -r.mean()]), ".mean()")
+    expect_reject(check, lambda r, f: torch.tensor(f.mean().item() - r.mean().item()), "autograd")
+
+
+def test_check_g_loss_wasserstein(capsys):
+    check = check_g_loss_wasserstein
+    expect_pass(check, losses.g_loss_wasserstein, capsys)
+    expect_not_implemented(check, stub)
+    expect_reject(check, lambda f: f.mean(), "wrong sign")
+    expect_reject(check, lambda f: -f.sigmoid().mean(), "no sigmoid")
+    expect_reject(check, losses.g_loss_nonsaturating, "no log")
+    expect_reject(check, losses.g_loss_saturating, "no log")
+    expect_reject(check, lambda f: -f.log().mean(), "no log")
+    expect_reject(check, lambda f: -f.sum(), "sum instead of mean")
+    expect_reject(check, lambda f: torch.tensor(-f.mean().item()), "autograd")
+
+
+# ------------------------------------------------------------------------------ 2. gradient penalty
+
+
+def make_gradient_penalty(
+    power=1,
+    target=1.0,
+    squared=True,
+    one_sided=False,
+    per_sample=True,
+    reduce="sum",
+    create_graph=True,
+    track=True,
+    where="interpolate",
+    alpha_shape="pair",
+):
+    """The reference gradient penalty, with one mistake switched on."""
+
+    def gradient_penalty(critic, real, fake):
+        n = len(real)
+        shape = {"pair": (n, 1), "element": real.shape, "batch": (1, 1)}[alpha_shape]
+        alpha = torch.rand(shape)
+        mixed = {
+            "interpolate": alpha * real + (1 - alpha) * fake.detach(),
+            "real": real.clone(),
+            "fake": fake.detach().clone(),
+        }[where].requires_grad_(track)
+        scores = critic(mixed)
+        scores = scores.sum() if reduce == "sum" else scores.mean()
+        (grad,) = torch.autograd.grad(scores, mixed, create_graph=create_graph)
+        norm = grad.flatten(1).norm(dim=1) if per_sample else grad.norm()
+        gap = norm**power - target
+        if one_sided:
+            gap = F.relu(gap)
+        return (gap**2 if squared else gap.abs()).mean()
+
+    return gradient_penalty
+
+
+def test_check_gradient_penalty(capsys):
+    check = check_gradient_penalty
+    expect_pass(check, losses.gradient_penalty, capsys)
+    expect_pass(check, make_gradient_penalty(), capsys)
+    expect_not_implemented(check, stub)
+    expect_reject(check, make_gradient_penalty(target=0.0), "pulls the gradient's norm to 1")
+    expect_reject(check, make_gradient_penalty(power=2), "not its square")
+    expect_reject(check, make_gradient_penalty(squared=False), "square the distance")
+    expect_reject(check, make_gradient_penalty(per_sample=False), "one norm per sample")
+    expect_reject(check, make_gradient_penalty(reduce="mean"), "not .mean()")
+    expect_reject(check, make_gradient_penalty(one_sided=True), "two-sided")
+    expect_reject(check, make_gradient_penalty(create_graph=False), "create_graph=True")
+    expect_reject(check, make_gradient_penalty(track=False), ".requires_grad_(True)")
+    expect_reject(check, make_gradient_penalty(where="real"), "but not between them")
+    expect_reject(check, make_gradient_penalty(where="fake"), "but not between them")
+    expect_reject(check, make_gradient_penalty(alpha_shape="element"), "one alpha ~ U[0, 1] per")
+    expect_reject(check, make_gradient_penalty(alpha_shape="batch"), "one alpha ~ U[0, 1] per")
+
+
+# ------------------------------------------------------------------------------ 3. hinge loss
+
+
+def test_check_d_loss_hinge(capsys):
+    check = check_d_loss_hinge
+    expect_pass(check, losses.d_loss_hinge, capsys)
+    expect_pass(
+        check, lambda r, f: (1 - r).clamp_min(0).mean() + (1 + f).clamp_min(0).mean(), capsys
+    )
+    expect_not_implemented(check, stub)
+    expect_reject(check, lambda r, f: (1 - r).mean() + (1 + f).mean(), "max(0, .) is missing")
+    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 - f).mean(), "swapped")
+    expect_reject(check, lambda r, f: F.relu(1 - r).mean() + F.relu(1 - f).mean(), "fake term")
+    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 + f).mean(), "real term")
+    expect_reject(check, lambda r, f: F.relu(1 - r.mean()) + F.relu(1 + f.mean()), "to each score")
+    expect_reject(check, lambda r, f: F.relu(1 - r).sum() + F.relu(1 + f).sum(), "sum instead")
+    expect_reject(check, lambda r, f: F.relu(torch.cat([1 - r, 1 + f])).mean(), "one mean")
+
+
+# ------------------------------------------------------------------------------ 4. weight clipping
+
+
+def clip_reference(critic, clip):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(-clip, clip)
+
+
+def clip_data(critic, clip):
+    for p in critic.parameters():
+        p.data = p.data.clamp(-clip, clip)
+
+
+def clip_gradients(critic, clip):
+    torch.nn.utils.clip_grad_value_(critic.parameters(), clip)
+
+
+def clip_rebinding(critic, clip):
+    for p in critic.parameters():
+        p = p.clamp(-clip, clip)  # the mistake: rebinds the loop variable only
+
+
+def clip_weights_only(critic, clip):
+    with torch.no_grad():
+        for name, p in critic.named_parameters():
+            if name.endswith("weight"):
+                p.clamp_(-clip, clip)
+
+
+def clip_positive(critic, clip):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(0, clip)
+
+
+def clip_rescale(critic, clip):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.mul_(clip / p.abs().max().clamp_min(clip))
+
+
+def clip_new_parameters(critic, clip):
+    for module in critic.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.weight = torch.nn.Parameter(module.weight.detach().clamp(-clip, clip))
+            module.bias = torch.nn.Parameter(module.bias.detach().clamp(-clip, clip))
+
+
+def clip_tracked(critic, clip):
+    for p in critic.parameters():
+        p.clamp_(-clip, clip)
+
+
+def clip_and_zero_grads(critic, clip):
+    clip_reference(critic, clip)
+    critic.zero_grad()
+
+
+def test_check_clip_weights(capsys):
+    check = check_clip_weights
+    expect_pass(check, clip_reference, capsys)
+    expect_pass(check, clip_data, capsys)
+    expect_not_implemented(check, stub)
+    expect_reject(check, clip_gradients, "clipped the gradients")
+    expect_reject(check, clip_rebinding, "only rebinds a name")
+    expect_reject(check, clip_weights_only, "the biases too")
+    expect_reject(check, clip_positive, "not [0, clip]")
+    expect_reject(check, clip_rescale, "rescales each tensor")
+    expect_reject(check, clip_new_parameters, "the optimizer holds the old tensors")
+    expect_reject(check, clip_tracked, "torch.no_grad()")
+    expect_reject(check, clip_and_zero_grads, "the gradients are the optimizer's business")
