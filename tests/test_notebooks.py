@@ -25,8 +25,10 @@ LESSONS = [
     "04_losses",
     "05_training_loop",
     "06_training_dynamics",
+    "07_dcgan",
     "08_evaluating_gans",
     "09_wasserstein",
+    "10_conditional_gans",
 ]
 EXERCISES = [
     "02_generator",
@@ -34,8 +36,10 @@ EXERCISES = [
     "04_losses",
     "05_training_loop",
     "06_training_dynamics",
+    "07_dcgan",
     "08_evaluating_gans",
     "09_wasserstein",
+    "10_conditional_gans",
 ]
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 

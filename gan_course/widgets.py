@@ -1,0 +1,125 @@
+"""Interactive widgets (ipywidgets) for exploring a trained generator.
+
+`latent_explorer(generator)` shows one generated image with a slider for each main latent
+direction (`gan_course.latent.latent_directions`) and a "new sample" button: move a slider and the
+image follows. It works for any generator with a `.latent_dim` that maps (N, latent_dim) to
+images (N, C, H, W) in [-1, 1]. Outside a notebook front end it still builds and renders, so
+tests and nbval can run it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import ipywidgets as widgets
+import torch
+from PIL import Image
+from torch import Tensor, nn
+
+from .latent import generate, latent_directions
+
+
+def image_png(image: Tensor, size: int = 192) -> bytes:
+    """One image (C, H, W) in [-1, 1] as PNG bytes, enlarged to `size` pixels with sharp pixels."""
+    array = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
+    array = array.permute(1, 2, 0).numpy()  # (H, W, C)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    scale = max(1, size // max(picture.size))
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class LatentExplorer(widgets.HBox):
+    """The widget `latent_explorer` returns: sliders and buttons on the left, the image right.
+
+    `z` is the current latent point: the sample `base` plus `sum_i slider_i * directions[i]`.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        directions: Tensor,  # (k, latent_dim), one slider per row
+        labels: list[str] | None = None,
+        span: float = 3.0,  # sliders run from -span to +span (z's entries have std 1)
+        seed: int = 0,
+        size: int = 192,
+    ) -> None:
+        self.generator, self.size = generator, size
+        self.directions = directions.detach().float().cpu()  # (k, d)
+        self.rng = torch.Generator().manual_seed(seed)  # its own RNG: the notebook's is untouched
+        labels = labels or [f"direction {i + 1}" for i in range(len(self.directions))]
+        style, layout = {"description_width": "initial"}, widgets.Layout(width="320px")
+        self.sliders = [
+            widgets.FloatSlider(0.0, min=-span, max=span, step=0.1, description=label,
+                                continuous_update=True, style=style, layout=layout)
+            for label in labels
+        ]  # fmt: skip
+        self.new_button = widgets.Button(description="new sample", icon="refresh")
+        self.reset_button = widgets.Button(description="reset sliders")
+        self.image = widgets.Image(format="png", width=size, height=size)
+        self.new_button.on_click(lambda _: self.new_sample())
+        self.reset_button.on_click(lambda _: self.reset())
+        self._muted = False  # True while reset() moves every slider: one render, not k
+        for slider in self.sliders:
+            slider.observe(self._on_slider, names="value")
+        controls = widgets.VBox([*self.sliders, widgets.HBox([self.new_button, self.reset_button])])
+        super().__init__([controls, self.image])
+        self.new_sample()
+
+    @property
+    def z(self) -> Tensor:
+        """The latent point shown now, (latent_dim,)."""
+        weights = torch.tensor([s.value for s in self.sliders])  # (k,)
+        return self.base + weights @ self.directions
+
+    def render(self) -> None:
+        """Generate the image for the current `z` and show it."""
+        image = generate(self.generator, self.z.unsqueeze(0))[0]  # (C, H, W)
+        self.image.value = image_png(image, self.size)
+
+    def reset(self) -> None:
+        """All sliders back to 0, then one render."""
+        self._muted = True
+        try:
+            for slider in self.sliders:
+                slider.value = 0.0
+        finally:
+            self._muted = False
+        self.render()
+
+    def _on_slider(self, change) -> None:
+        if not self._muted:
+            self.render()
+
+    def new_sample(self) -> None:
+        """A fresh base sample z ~ N(0, I), sliders at 0."""
+        self.base = torch.randn(self.generator.latent_dim, generator=self.rng)
+        self.reset()
+
+
+def latent_explorer(
+    generator: nn.Module,
+    directions: Tensor | None = None,
+    n_directions: int = 6,
+    labels: list[str] | None = None,
+    span: float = 3.0,
+    seed: int = 0,
+    size: int = 192,
+) -> LatentExplorer:
+    """Sliders over a generator's main latent directions, the image updating live.
+
+    `directions` (k, latent_dim) defaults to the `n_directions` from `latent_directions`. Display
+    the result as the last expression of a cell (or with `display(...)`).
+    """
+    if directions is None:
+        directions = latent_directions(generator, k=n_directions)
+    if directions.dim() != 2 or directions.shape[1] != generator.latent_dim:
+        raise ValueError(
+            f"directions must have shape (k, {generator.latent_dim}), not {tuple(directions.shape)}"
+        )
+    return LatentExplorer(generator, directions, labels, span, seed, size)
+
+
+__all__ = ["LatentExplorer", "image_png", "latent_explorer"]
