@@ -227,8 +227,8 @@ def digit_images(
     """Digit images (N, 1, size, size) in [-1, 1] and labels: bundled digits, or MNIST on request.
 
     `source="mnist"` uses MNIST resized to `size` (files already on disk, or `download=True`).
-    When MNIST cannot be had it says why and falls back to the bundled digits, so a lesson
-    that offers MNIST still runs offline. `split` is "train" or "test" for both sources.
+    When MNIST cannot be had it says why and falls back to the bundled digits, resized to
+    `size`, so a lesson that offers MNIST still runs offline. `split` is "train" or "test".
     """
     if source not in ("digits", "mnist"):
         raise ValueError(f"source={source!r}; choose 'digits' (bundled) or 'mnist'")
@@ -239,7 +239,10 @@ def digit_images(
             return images.clamp(-1, 1), labels
         except DownloadError as err:
             print(f"{err}\nUsing the bundled digits instead.")
-    return digits_with_labels(size, split)
+    images, labels = digits_with_labels(8 if size <= 8 else 16, split)
+    if images.shape[-1] != size:  # e.g. 32 for a network sized for MNIST
+        images = F.interpolate(images, size=size, mode="bilinear", align_corners=False)
+    return images, labels
 
 
 DATASETS = {

@@ -78,7 +78,7 @@ def test_check_output_sizes(capsys):
     one_padding = lambda n, k, s, p: (n - 1) * s - p + k
     expect_reject(check_output_sizes, conv, times_stride, hint="the kernel and padding matter")
     expect_reject(check_output_sizes, conv, minus_one, hint="no - 1")
-    expect_reject(check_output_sizes, conv, not_n_minus_one, hint="it's (n - 1) s")
+    expect_reject(check_output_sizes, conv, not_n_minus_one, hint="not n s")
     expect_reject(check_output_sizes, conv, one_padding, hint="- 2p")
     expect_reject(check_output_sizes, conv, conv, hint="that's the conv formula")
 

@@ -138,6 +138,8 @@ def test_digit_images_offer_mnist_and_fall_back_to_the_bundled_digits(tmp_path, 
     images, labels = data.digit_images("mnist", 16, "test", root=tmp_path / "empty")
     assert "Using the bundled digits instead" in capsys.readouterr().out
     assert images.shape == (359, 1, 16, 16)
+    images, _ = data.digit_images("mnist", 32, "test", root=tmp_path / "empty")  # MNIST-sized
+    assert images.shape == (359, 1, 32, 32) and images.abs().max() <= 1
     with pytest.raises(ValueError, match="'digits'"):
         data.digit_images("cifar")
 

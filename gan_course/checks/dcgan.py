@@ -44,7 +44,7 @@ def _size_mistakes(case, conv: bool) -> list[tuple[object, str]]:
         (n * s, "the kernel and padding matter too: (n - 1) s - 2p + k"),
         ((n - 1) * s - p + k, "padding is removed from *both* sides: - 2p"),
         ((n - 1) * s - 2 * p + k - 1, "off by one: (n - 1) s - 2p + k, no - 1"),
-        (n * s - 2 * p + k, "off by one: it's (n - 1) s, the last input pixel starts a kernel"),
+        (n * s - 2 * p + k, "off by one: (n - 1) s, not n s: n stamps start (n - 1) strides apart"),
         ((n + 2 * p - k) // s + 1, "that's the conv formula; a transposed conv grows"),
     ]
 
