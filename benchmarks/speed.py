@@ -32,7 +32,7 @@ from .common import Machine, Report, Target, mean, mean_std
 BATCH_SIZES = (64, 128)
 LR, BETAS = 2e-4, (0.5, 0.999)  # Radford et al. 2015, and pytorch/examples
 SIZES = {
-    "full": dict(warmup=10, measured=100, rounds=4),
+    "full": dict(warmup=10, measured=100, rounds=6),
     "quick": dict(warmup=2, measured=3, rounds=1),
 }
 

@@ -123,3 +123,74 @@ def latent_explorer(
 
 
 __all__ = ["LatentExplorer", "image_png", "latent_explorer"]
+
+
+# ---------------------------------------------------------------------------- lesson 10
+
+
+class ClassExplorer(widgets.VBox):
+    """The widget `class_explorer` returns: a class picker, a noise slider and a "new noise"
+    button above a row of images of the picked class.
+
+    The slider walks every image's noise along the great circle (`gan_course.latent.slerp`) from
+    one random z to another, so the class stays fixed while the style changes.
+    """
+
+    def __init__(self, generator: nn.Module, n: int = 8, seed: int = 0, size: int = 640) -> None:
+        self.generator, self.n, self.size = generator, n, size
+        self.rng = torch.Generator().manual_seed(seed)  # its own RNG: the notebook's is untouched
+        self.picker = widgets.ToggleButtons(
+            options=list(range(generator.n_classes)),
+            description="class",
+            style={"button_width": "32px"},
+        )
+        self.slider = widgets.FloatSlider(
+            0.0, min=0.0, max=1.0, step=0.05, description="noise", continuous_update=True
+        )
+        self.new_button = widgets.Button(description="new noise", icon="refresh")
+        self.image = widgets.Image(format="png")
+        self.picker.observe(lambda _: self.render(), names="value")
+        self.slider.observe(lambda _: self.render(), names="value")
+        self.new_button.on_click(lambda _: self.new_noise())
+        super().__init__([self.picker, widgets.HBox([self.slider, self.new_button]), self.image])
+        self.new_noise()
+
+    @property
+    def z(self) -> Tensor:
+        """The noise shown now, (n, latent_dim): from `start` (slider at 0) to `end` (at 1)."""
+        from .latent import slerp  # imported here: this section was appended to the module
+
+        return slerp(self.start, self.end, self.slider.value)
+
+    def render(self) -> None:
+        """Generate `n` images of the picked class from the current noise, and show them."""
+        from torchvision.utils import make_grid
+
+        device = next(self.generator.parameters()).device
+        labels = torch.full((self.n,), self.picker.value, dtype=torch.long, device=device)
+        was_training = self.generator.training
+        self.generator.eval()  # BatchNorm's running statistics: each image from its own z
+        try:
+            with torch.no_grad():
+                images = self.generator(self.z.to(device), labels)  # (n, C, H, W)
+        finally:
+            self.generator.train(was_training)
+        grid = make_grid(images.cpu(), nrow=self.n, padding=1, pad_value=1.0)  # in [-1, 1]
+        self.image.value = image_png(grid, self.size)
+
+    def new_noise(self) -> None:
+        """Two fresh batches of noise, z ~ N(0, I), for the two ends of the slider."""
+        self.start, self.end = torch.randn(2, self.n, self.generator.latent_dim, generator=self.rng)
+        self.render()
+
+
+def class_explorer(generator: nn.Module, n: int = 8, seed: int = 0, size: int = 640):
+    """A digit picker and a noise slider over `n` images from a conditional generator.
+
+    `generator` has `.n_classes`, `.latent_dim` and `forward(z, labels)` (lesson 10). Display the
+    result as the last expression of a cell.
+    """
+    return ClassExplorer(generator, n, seed, size)
+
+
+__all__ += ["ClassExplorer", "class_explorer"]

@@ -250,3 +250,31 @@ def test_label_accuracy_restores_train_mode():
     result = label_accuracy(gen, judge, n_per_class=3)
     assert gen.training and judge.training
     assert 0 <= result.overall <= 1
+
+
+# ------------------------------------------------------------------------------ the widget
+
+
+def test_class_explorer_builds_headless_and_follows_its_controls():
+    from gan_course.widgets import ClassExplorer, class_explorer
+
+    gen, _ = small_pair()
+    gen.apply(dcgan_init).train()
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    explorer = class_explorer(gen, n=4)
+    assert torch.equal(torch.rand(1), expected)  # its own RNG: the notebook's is left alone
+    assert isinstance(explorer, ClassExplorer) and explorer.z.shape == (4, 8)
+    first = bytes(explorer.image.value)
+    assert first.startswith(b"\x89PNG")
+    explorer.picker.value = 7  # another class: new images
+    seven = bytes(explorer.image.value)
+    assert seven != first
+    explorer.slider.value = 1.0  # the other end of the noise path
+    assert torch.allclose(explorer.z, explorer.end, atol=1e-5)
+    assert bytes(explorer.image.value) != seven
+    start = explorer.start.clone()
+    explorer.new_button.click()
+    assert not torch.equal(explorer.start, start)
+    assert gen.training  # the generator's mode is restored
