@@ -29,9 +29,7 @@ class Timed:
 
     value: object
     wall: float  # seconds on the clock: what a person waits, inflated when others load the CPU
-    cpu: (
-        float  # seconds of CPU this process used: about the wall time on an idle machine, x threads
-    )
+    cpu: float  # CPU seconds of this process: about the wall time on an idle machine, x threads
 
 
 def timed(fn: Callable, *args, **kwargs) -> Timed:
@@ -172,7 +170,7 @@ class Target:
 
     def __str__(self) -> str:
         sign = "≥" if self.at_least else "≤"
-        got = f"{self.what}: {self.value:.3g}{self.unit} (target {sign} {self.limit:g}{self.unit})"
+        got = f"{self.what}: {self.value:.4g}{self.unit} (target {sign} {self.limit:g}{self.unit})"
         verdict = (
             "met" if self.met else f"**MISSED** by {abs(self.value - self.limit):.3g}{self.unit}"
         )

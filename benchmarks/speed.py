@@ -218,7 +218,7 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
         report.notes.append(
             f"batch {batch_size}: {OURS[0]} / the plain loop with fresh noise for its G step = "
             f"{mean_std(same_work[0], 3)} ({mean_std(same_work[1], 3)} in CPU time); "
-            "≈ 1 means that extra G forward is the whole gap"
+            "≈ 1 means that extra G forward explains the gap"
         )
     return report
 
