@@ -67,7 +67,7 @@ def g_step(
 ) -> dict[str, float]:
     """One update of G: make D call the fakes real, i.e. minimise `loss_fn` (-log D(G(z)))."""
     g_optimizer.zero_grad()
-    fake_logits = discriminator(generator(noise))  # recompute the fakes: D has changed
+    fake_logits = discriminator(generator(noise))  # fresh fakes, scored by the updated D
     loss = loss_fn(fake_logits)
     loss.backward()  # also fills D's .grad; d_step clears it before D's next update
     g_optimizer.step()  # only G's parameters move
@@ -125,6 +125,9 @@ class TrainConfig:
     clip: float = 0.0  # clip D's weights to [-clip, clip] after each step (WGAN: 0.01)
     gradient_penalty: float = 0.0  # lambda of WGAN-GP (10)
     r1: float = 0.0  # gamma of the R1 penalty on real data
+    # Speed: G's step judges the fakes of the last D step (pytorch/examples' dcgan) instead of
+    # a fresh batch; one pass through G fewer per step (lesson 05, "Why recompute the fakes?").
+    reuse_fakes: bool = False
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
@@ -256,6 +259,22 @@ def g_step_switched(
     loss.backward()
     g_optimizer.step()
     return {"g_loss": loss.item()}
+
+
+def made_once(generator: nn.Module) -> Callable:
+    """A stand-in for G that runs G on its first call and hands back that batch on every call.
+
+    With `TrainConfig.reuse_fakes`, `train_gan` gives the stand-in to the D step (which
+    detaches the batch) and then to the G step (which backpropagates through it into G).
+    """
+    made = []
+
+    def stand_in(*noise_and_labels):
+        if not made:
+            made.append(generator(*noise_and_labels))
+        return made[0]
+
+    return stand_in
 
 
 def default_steps(config: TrainConfig, history, conditional: bool) -> tuple[Callable, Callable]:
@@ -415,15 +434,16 @@ def train_gan(
         while history.step < config.steps:
             # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
             for _ in range(config.d_steps):
+                real, z = next(batches), noise()  # in this order, as every seeded run so far
+                g = made_once(generator) if config.reuse_fakes else generator
                 d_metrics = _as_metrics(
-                    d_step(generator, discriminator, d_opt, next(batches), noise(), d_loss_fn),
-                    "d_loss",
+                    d_step(g, discriminator, d_opt, real, z, d_loss_fn), "d_loss"
                 )
                 _stop_if_diverged(d_metrics, history, "D")  # before G learns from a broken D
-            # (2) Update G: maximize log D(G(z))
-            g_metrics = _as_metrics(
-                g_step(generator, discriminator, g_opt, noise(), g_loss_fn), "g_loss"
-            )
+            # (2) Update G: maximize log D(G(z)), on fresh noise unless the fakes are reused
+            if not config.reuse_fakes:
+                g, z = generator, noise()
+            g_metrics = _as_metrics(g_step(g, discriminator, g_opt, z, g_loss_fn), "g_loss")
             _stop_if_diverged(g_metrics, history, "G")
             history.log(step=history.step + 1, **d_metrics, **g_metrics)
             for cb in callbacks:

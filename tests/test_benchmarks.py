@@ -25,7 +25,7 @@ COLUMNS = {
     "digits": ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"],
     "stacked": ["method", "modes (of 1,000)", "KL", "s / run", "CPU s / run"],
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
-    "speed": ["loop", "batch", "iterations / s", "ratio to plain loop", "ratio, CPU time"],
+    "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
 }
 
 

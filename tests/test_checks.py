@@ -9,42 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_course import checks, data, losses, metrics, train
-from gan_course.checks import CheckFailed, LearnerError, NotImplementedYet
+from gan_course.checks import CheckFailed, LearnerError
 from gan_course.models import MLPDiscriminator, MLPGenerator
 
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-class StubModule(nn.Module):
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        raise NotImplementedError()
-
-
-def expect_pass(check, answer, capsys) -> None:
-    check(answer)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
-    check(answer)  # deterministic: the same line again
-    assert capsys.readouterr().out.strip() == out[0]
-
-
-def expect_reject(check, answer, hint_fragment: str) -> CheckFailed:
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    err = info.value
-    assert not isinstance(err, NotImplementedYet)
-    assert hint_fragment in (err.hint or ""), f"hint was: {err.hint!r}\n{err}"
-    assert err.what and str(err).startswith("✘")
-    return err
-
-
-def expect_not_implemented(check, stub_answer) -> None:
-    with pytest.raises(NotImplementedYet, match="not implemented yet"):
-        check(stub_answer)
-
+from .check_helpers import StubModule, expect_not_implemented, expect_pass, expect_reject, stub
 
 # --------------------------------------------------------------------------------- the framework
 
@@ -106,12 +74,12 @@ def noise_scaled_uniform(n, latent_dim):
 
 
 def test_check_latent_noise(capsys):
-    expect_pass(checks.check_latent_noise, data.latent_noise, capsys)
+    expect_pass(checks.check_latent_noise, data.latent_noise, capsys=capsys)
     expect_not_implemented(checks.check_latent_noise, stub)
-    expect_reject(checks.check_latent_noise, noise_uniform, "torch.rand is uniform")
-    expect_reject(checks.check_latent_noise, noise_transposed, "one row per sample")
-    expect_reject(checks.check_latent_noise, noise_seeded_inside, "manual_seed")
-    expect_reject(checks.check_latent_noise, noise_scaled_uniform, "bell-shaped")
+    expect_reject(checks.check_latent_noise, noise_uniform, hint="torch.rand is uniform")
+    expect_reject(checks.check_latent_noise, noise_transposed, hint="one row per sample")
+    expect_reject(checks.check_latent_noise, noise_seeded_inside, hint="manual_seed")
+    expect_reject(checks.check_latent_noise, noise_scaled_uniform, hint="bell-shaped")
 
 
 def mlp(sizes, act, last=None):
@@ -157,14 +125,14 @@ class Generator2DDetached(nn.Module):
 
 def test_check_generator_2d(capsys):
     reference = lambda latent_dim, hidden: MLPGenerator(latent_dim, 2, (hidden, hidden))
-    expect_pass(checks.check_generator_2d, reference, capsys)
-    expect_pass(checks.check_generator_2d, make_generator_2d(), capsys)
+    expect_pass(checks.check_generator_2d, reference, capsys=capsys)
+    expect_pass(checks.check_generator_2d, make_generator_2d(), capsys=capsys)
     expect_not_implemented(checks.check_generator_2d, StubModule)
-    expect_reject(checks.check_generator_2d, make_generator_2d(out=3), "hidden -> 2")
-    expect_reject(checks.check_generator_2d, make_generator_2d(act=None), "nn.ReLU()")
-    expect_reject(checks.check_generator_2d, make_generator_2d(last=nn.Tanh), "no Tanh")
-    expect_reject(checks.check_generator_2d, Generator2DNoParams, "registers them")
-    expect_reject(checks.check_generator_2d, Generator2DDetached, "no .detach()")
+    expect_reject(checks.check_generator_2d, make_generator_2d(out=3), hint="hidden -> 2")
+    expect_reject(checks.check_generator_2d, make_generator_2d(act=None), hint="nn.ReLU()")
+    expect_reject(checks.check_generator_2d, make_generator_2d(last=nn.Tanh), hint="no Tanh")
+    expect_reject(checks.check_generator_2d, Generator2DNoParams, hint="registers them")
+    expect_reject(checks.check_generator_2d, Generator2DDetached, hint="no .detach()")
 
 
 def make_digit_generator(last=nn.Tanh, reshape=True, out=64):
@@ -184,13 +152,15 @@ def test_check_digit_generator(capsys):
     reference = lambda latent_dim, hidden: MLPGenerator(
         latent_dim, hidden=(hidden,), image_shape=(1, 8, 8)
     )
-    expect_pass(checks.check_digit_generator, reference, capsys)
+    expect_pass(checks.check_digit_generator, reference, capsys=capsys)
     expect_not_implemented(checks.check_digit_generator, StubModule)
-    expect_reject(checks.check_digit_generator, make_digit_generator(reshape=False), ".view(")
-    expect_reject(checks.check_digit_generator, make_digit_generator(last=nn.Sigmoid), "Sigmoid")
-    expect_reject(checks.check_digit_generator, make_digit_generator(last=None), "end with")
+    expect_reject(checks.check_digit_generator, make_digit_generator(reshape=False), hint=".view(")
     expect_reject(
-        checks.check_digit_generator, make_digit_generator(reshape=False, out=32), "64 outputs"
+        checks.check_digit_generator, make_digit_generator(last=nn.Sigmoid), hint="Sigmoid"
+    )
+    expect_reject(checks.check_digit_generator, make_digit_generator(last=None), hint="end with")
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(reshape=False, out=32), hint="64 outputs"
     )
 
 
@@ -212,34 +182,38 @@ def make_discriminator_2d(act=nn.LeakyReLU, last=None, squeeze=True):
 
 def test_check_discriminator_2d(capsys):
     expect_pass(
-        checks.check_discriminator_2d, lambda hidden: MLPDiscriminator(2, (hidden, hidden)), capsys
+        checks.check_discriminator_2d,
+        lambda hidden: MLPDiscriminator(2, (hidden, hidden)),
+        capsys=capsys,
     )
-    expect_pass(checks.check_discriminator_2d, make_discriminator_2d(), capsys)
+    expect_pass(checks.check_discriminator_2d, make_discriminator_2d(), capsys=capsys)
     expect_not_implemented(checks.check_discriminator_2d, StubModule)
     expect_reject(
-        checks.check_discriminator_2d, make_discriminator_2d(squeeze=False), ".squeeze(1)"
+        checks.check_discriminator_2d, make_discriminator_2d(squeeze=False), hint=".squeeze(1)"
     )
     expect_reject(
         checks.check_discriminator_2d,
         make_discriminator_2d(last=nn.Sigmoid),
-        "drop the final Sigmoid",
+        hint="drop the final Sigmoid",
     )
-    expect_reject(checks.check_discriminator_2d, make_discriminator_2d(act=None), "straight line")
+    expect_reject(
+        checks.check_discriminator_2d, make_discriminator_2d(act=None), hint="straight line"
+    )
 
 
 def test_check_d_accuracy(capsys):
-    expect_pass(checks.check_d_accuracy, metrics.d_accuracy, capsys)
+    expect_pass(checks.check_d_accuracy, metrics.d_accuracy, capsys=capsys)
     expect_not_implemented(checks.check_d_accuracy, stub)
     at_half = lambda r, f: torch.cat([r > 0.5, f < 0.5]).float().mean()
     swapped = lambda r, f: torch.cat([r < 0, f > 0]).float().mean()
     count = lambda r, f: torch.cat([r > 0, f < 0]).float().sum()
     mean_of_means = lambda r, f: ((r > 0).float().mean() + (f < 0).float().mean()) / 2
-    expect_reject(checks.check_d_accuracy, at_half, "threshold at 0")
-    expect_reject(checks.check_d_accuracy, swapped, "swapped")
-    expect_reject(checks.check_d_accuracy, count, "count")
-    expect_reject(checks.check_d_accuracy, mean_of_means, "pool all samples")
+    expect_reject(checks.check_d_accuracy, at_half, hint="threshold at 0")
+    expect_reject(checks.check_d_accuracy, swapped, hint="swapped")
+    expect_reject(checks.check_d_accuracy, count, hint="count")
+    expect_reject(checks.check_d_accuracy, mean_of_means, hint="pool all samples")
     on_probabilities = lambda r, f: torch.cat([r.sigmoid() > 0, f.sigmoid() < 0.5]).float().mean()
-    expect_reject(checks.check_d_accuracy, on_probabilities, "sigmoid(logit) > 0 always")
+    expect_reject(checks.check_d_accuracy, on_probabilities, hint="sigmoid(logit) > 0 always")
 
 
 def make_train_discriminator(loss, step=True, record_after_step=False):
@@ -262,7 +236,7 @@ def make_train_discriminator(loss, step=True, record_after_step=False):
 
 
 def test_check_train_discriminator(capsys):
-    expect_pass(checks.check_train_discriminator, train.train_discriminator, capsys)
+    expect_pass(checks.check_train_discriminator, train.train_discriminator, capsys=capsys)
     expect_not_implemented(checks.check_train_discriminator, stub)
     swapped = make_train_discriminator(lambda r, f: losses.d_loss_bce(f, r))
     summed = make_train_discriminator(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum())
@@ -270,69 +244,71 @@ def test_check_train_discriminator(capsys):
         lambda r, f: losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f))
     )
     no_step = make_train_discriminator(losses.d_loss_bce, step=False)
-    expect_reject(checks.check_train_discriminator, swapped, "labels swapped")
-    expect_reject(checks.check_train_discriminator, summed, "sum instead of mean")
-    expect_reject(checks.check_train_discriminator, twice, "sigmoid applied twice")
-    expect_reject(checks.check_train_discriminator, no_step, "optimizer.step()")
+    expect_reject(checks.check_train_discriminator, swapped, hint="labels swapped")
+    expect_reject(checks.check_train_discriminator, summed, hint="sum instead of mean")
+    expect_reject(checks.check_train_discriminator, twice, hint="sigmoid applied twice")
+    expect_reject(checks.check_train_discriminator, no_step, hint="optimizer.step()")
     late = make_train_discriminator(losses.d_loss_bce, record_after_step=True)
-    expect_reject(checks.check_train_discriminator, late, "before optimizer.step()")
-    expect_reject(checks.check_train_discriminator, lambda *a, **k: 0.5, "append loss.item()")
+    expect_reject(checks.check_train_discriminator, late, hint="before optimizer.step()")
+    expect_reject(checks.check_train_discriminator, lambda *a, **k: 0.5, hint="append loss.item()")
 
 
 # --------------------------------------------------------------------------------- 04 losses
 
 
 def test_check_d_loss(capsys):
-    expect_pass(checks.check_d_loss, losses.d_loss_bce, capsys)
+    expect_pass(checks.check_d_loss, losses.d_loss_bce, capsys=capsys)
     bce = lambda r, f: (
         F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
         + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
     )
-    expect_pass(checks.check_d_loss, bce, capsys)
+    expect_pass(checks.check_d_loss, bce, capsys=capsys)
     expect_not_implemented(checks.check_d_loss, stub)
-    expect_reject(checks.check_d_loss, lambda r, f: losses.d_loss_bce(f, r), "labels swapped")
+    expect_reject(checks.check_d_loss, lambda r, f: losses.d_loss_bce(f, r), hint="labels swapped")
     expect_reject(
         checks.check_d_loss,
         lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
-        "sum instead of mean",
+        hint="sum instead of mean",
     )
-    expect_reject(checks.check_d_loss, losses.minimax_value, "wrong sign")
+    expect_reject(checks.check_d_loss, losses.minimax_value, hint="wrong sign")
     expect_reject(
         checks.check_d_loss,
         lambda r, f: bce(torch.sigmoid(r), torch.sigmoid(f)),
-        "sigmoid applied twice",
+        hint="sigmoid applied twice",
     )
     from_probs = lambda r, f: (
         -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean()
     )
-    expect_reject(checks.check_d_loss, from_probs, "softplus")
-    expect_reject(checks.check_d_loss, lambda r, f: torch.stack([r.mean(), f.mean()]), ".mean()")
+    expect_reject(checks.check_d_loss, from_probs, hint="softplus")
+    expect_reject(
+        checks.check_d_loss, lambda r, f: torch.stack([r.mean(), f.mean()]), hint=".mean()"
+    )
     concatenated = lambda r, f: F.softplus(torch.cat([-r, f])).mean()
-    expect_reject(checks.check_d_loss, concatenated, "mean of each term")
+    expect_reject(checks.check_d_loss, concatenated, hint="mean of each term")
 
 
 def test_check_g_loss_nonsaturating(capsys):
-    expect_pass(checks.check_g_loss_nonsaturating, losses.g_loss_nonsaturating, capsys)
+    expect_pass(checks.check_g_loss_nonsaturating, losses.g_loss_nonsaturating, capsys=capsys)
     expect_not_implemented(checks.check_g_loss_nonsaturating, stub)
     check = checks.check_g_loss_nonsaturating
-    expect_reject(check, losses.g_loss_saturating, "saturating loss")
-    expect_reject(check, lambda f: F.softplus(f).mean(), "towards 'fake'")
-    expect_reject(check, lambda f: -F.softplus(-f).mean(), "wrong sign")
-    expect_reject(check, lambda f: F.softplus(-f).sum(), "sum instead of mean")
-    expect_reject(check, lambda f: -torch.log(torch.sigmoid(f)).mean(), "softplus")
-    expect_reject(check, lambda f: F.softplus(-f).mean().item(), "autograd")
-    expect_reject(check, lambda f: torch.tensor(F.softplus(-f).mean().item()), "autograd")
+    expect_reject(check, losses.g_loss_saturating, hint="saturating loss")
+    expect_reject(check, lambda f: F.softplus(f).mean(), hint="towards 'fake'")
+    expect_reject(check, lambda f: -F.softplus(-f).mean(), hint="wrong sign")
+    expect_reject(check, lambda f: F.softplus(-f).sum(), hint="sum instead of mean")
+    expect_reject(check, lambda f: -torch.log(torch.sigmoid(f)).mean(), hint="softplus")
+    expect_reject(check, lambda f: F.softplus(-f).mean().item(), hint="autograd")
+    expect_reject(check, lambda f: torch.tensor(F.softplus(-f).mean().item()), hint="autograd")
 
 
 def test_check_optimal_discriminator(capsys):
-    expect_pass(checks.check_optimal_discriminator, losses.optimal_discriminator, capsys)
+    expect_pass(checks.check_optimal_discriminator, losses.optimal_discriminator, capsys=capsys)
     expect_not_implemented(checks.check_optimal_discriminator, stub)
     check = checks.check_optimal_discriminator
-    expect_reject(check, lambda p, q: q / (p + q), "swapped")
-    expect_reject(check, lambda p, q: p / q, "density ratio")
-    expect_reject(check, lambda p, q: p / (p + q), "return 0.5 there")
-    expect_reject(check, lambda p, q: p / (p + q + 1e-8), "the 0 an epsilon gives")
-    expect_reject(check, lambda p, q: (p / (p + q)).nan_to_num(0.0).sum(), "elementwise")
+    expect_reject(check, lambda p, q: q / (p + q), hint="swapped")
+    expect_reject(check, lambda p, q: p / q, hint="density ratio")
+    expect_reject(check, lambda p, q: p / (p + q), hint="return 0.5 there")
+    expect_reject(check, lambda p, q: p / (p + q + 1e-8), hint="the 0 an epsilon gives")
+    expect_reject(check, lambda p, q: (p / (p + q)).nan_to_num(0.0).sum(), hint="elementwise")
 
 
 # --------------------------------------------------------------------------------- 05 training loop
@@ -358,14 +334,14 @@ def make_d_step(detach=True, zero_grad=True, swap=False, total=False, step=True)
 
 
 def test_check_d_step(capsys):
-    expect_pass(checks.check_d_step, train.d_step, capsys)
-    expect_pass(checks.check_d_step, lambda *a: train.d_step(*a)["d_loss"], capsys)
+    expect_pass(checks.check_d_step, train.d_step, capsys=capsys)
+    expect_pass(checks.check_d_step, lambda *a: train.d_step(*a)["d_loss"], capsys=capsys)
     expect_not_implemented(checks.check_d_step, stub)
-    expect_reject(checks.check_d_step, make_d_step(detach=False), ".detach()")
-    expect_reject(checks.check_d_step, make_d_step(zero_grad=False), "zero_grad()")
-    expect_reject(checks.check_d_step, make_d_step(swap=True), "labels swapped")
-    expect_reject(checks.check_d_step, make_d_step(total=True), "sum instead of mean")
-    expect_reject(checks.check_d_step, make_d_step(step=False), "d_optimizer.step()")
+    expect_reject(checks.check_d_step, make_d_step(detach=False), hint=".detach()")
+    expect_reject(checks.check_d_step, make_d_step(zero_grad=False), hint="zero_grad()")
+    expect_reject(checks.check_d_step, make_d_step(swap=True), hint="labels swapped")
+    expect_reject(checks.check_d_step, make_d_step(total=True), hint="sum instead of mean")
+    expect_reject(checks.check_d_step, make_d_step(step=False), hint="d_optimizer.step()")
 
 
 def make_g_step(detach=False, zero_grad=True, loss=None, moves_d=False, step=True):
@@ -390,16 +366,20 @@ def make_g_step(detach=False, zero_grad=True, loss=None, moves_d=False, step=Tru
 
 
 def test_check_g_step(capsys):
-    expect_pass(checks.check_g_step, train.g_step, capsys)
+    expect_pass(checks.check_g_step, train.g_step, capsys=capsys)
     expect_not_implemented(checks.check_g_step, stub)
-    expect_reject(checks.check_g_step, make_g_step(loss=losses.g_loss_saturating), "saturating")
     expect_reject(
-        checks.check_g_step, make_g_step(loss=lambda f: F.softplus(-f).sum()), "sum instead of mean"
+        checks.check_g_step, make_g_step(loss=losses.g_loss_saturating), hint="saturating"
     )
-    expect_reject(checks.check_g_step, make_g_step(detach=True), "don't detach")
-    expect_reject(checks.check_g_step, make_g_step(zero_grad=False), "zero_grad()")
-    expect_reject(checks.check_g_step, make_g_step(moves_d=True), "updates G only")
-    expect_reject(checks.check_g_step, make_g_step(step=False), "g_optimizer.step()")
+    expect_reject(
+        checks.check_g_step,
+        make_g_step(loss=lambda f: F.softplus(-f).sum()),
+        hint="sum instead of mean",
+    )
+    expect_reject(checks.check_g_step, make_g_step(detach=True), hint="don't detach")
+    expect_reject(checks.check_g_step, make_g_step(zero_grad=False), hint="zero_grad()")
+    expect_reject(checks.check_g_step, make_g_step(moves_d=True), hint="updates G only")
+    expect_reject(checks.check_g_step, make_g_step(step=False), hint="g_optimizer.step()")
 
 
 def make_train_loop(d=True, g=True, shared_optimizer=False):
@@ -424,10 +404,10 @@ def test_check_train_loop(capsys):
     reference = lambda generator, discriminator, distribution, steps: train.train_gan(
         generator, discriminator, distribution, train.TrainConfig(steps=steps, batch_size=256)
     )
-    expect_pass(checks.check_train_loop, reference, capsys)
+    expect_pass(checks.check_train_loop, reference, capsys=capsys)
     expect_not_implemented(checks.check_train_loop, stub)
-    expect_reject(checks.check_train_loop, make_train_loop(g=False), "call g_step")
-    expect_reject(checks.check_train_loop, make_train_loop(d=False), "call d_step")
+    expect_reject(checks.check_train_loop, make_train_loop(g=False), hint="call g_step")
+    expect_reject(checks.check_train_loop, make_train_loop(d=False), hint="call d_step")
     expect_reject(
-        checks.check_train_loop, make_train_loop(shared_optimizer=True), "its own optimizer"
+        checks.check_train_loop, make_train_loop(shared_optimizer=True), hint="its own optimizer"
     )

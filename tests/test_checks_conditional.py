@@ -3,6 +3,8 @@ and rejects plausible wrong answers, each with the hint aimed at that mistake.""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,30 +15,14 @@ from gan_course.checks.conditional import (
     check_per_class_accuracy,
     check_projection_logit,
 )
-from gan_course.checks.core import CheckFailed, LearnerError, NotImplementedYet
+from gan_course.checks.core import NotImplementedYet
 from gan_course.models import conditional
 
+from . import check_helpers
+from .check_helpers import expect_pass, stub
 
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def expect_pass(check, answer, capsys) -> None:
-    check(answer)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
-    check(answer)  # deterministic: the same line again
-    assert capsys.readouterr().out.strip() == out[0]
-
-
-def expect_reject(check, answer, hint_fragment: str) -> CheckFailed:
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    err = info.value
-    assert not isinstance(err, NotImplementedYet | LearnerError), str(err)
-    assert hint_fragment in (err.hint or ""), f"hint was: {err.hint!r}\n{err}"
-    assert err.what and str(err).startswith("✘")
-    return err
+# Every wrong answer here runs: the check must catch the mistake in what it returns.
+expect_reject = partial(check_helpers.expect_reject, crash_ok=False)
 
 
 def test_checks_leave_the_learners_rng_alone(capsys):
@@ -76,15 +62,17 @@ def input_hard_coded_ten(z, labels, n_classes):
 
 
 def test_check_conditional_input(capsys):
-    expect_pass(check_conditional_input, conditional.conditional_input, capsys)
+    expect_pass(check_conditional_input, conditional.conditional_input, capsys=capsys)
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check_conditional_input(stub)
-    expect_reject(check_conditional_input, input_without_labels, "the labels are missing")
-    expect_reject(check_conditional_input, input_batch_dim, "along the batch (dim=0)")
-    expect_reject(check_conditional_input, input_one_hot_sized_by_batch, "num_classes=n_classes")
-    expect_reject(check_conditional_input, input_label_as_number, "not the label as a number")
-    expect_reject(check_conditional_input, input_one_hot_first, "z first")
-    expect_reject(check_conditional_input, input_hard_coded_ten, "don't hard-code 10")
+    expect_reject(check_conditional_input, input_without_labels, hint="the labels are missing")
+    expect_reject(check_conditional_input, input_batch_dim, hint="along the batch (dim=0)")
+    expect_reject(
+        check_conditional_input, input_one_hot_sized_by_batch, hint="num_classes=n_classes"
+    )
+    expect_reject(check_conditional_input, input_label_as_number, hint="not the label as a number")
+    expect_reject(check_conditional_input, input_one_hot_first, hint="z first")
+    expect_reject(check_conditional_input, input_hard_coded_ten, hint="don't hard-code 10")
 
 
 # ------------------------------------------------------------------------------ 2 projection
@@ -119,16 +107,16 @@ def logit_detached(features, labels, psi, embed):
 
 
 def test_check_projection_logit(capsys):
-    expect_pass(check_projection_logit, conditional.projection_logit, capsys)
+    expect_pass(check_projection_logit, conditional.projection_logit, capsys=capsys)
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check_projection_logit(stub)
-    expect_reject(check_projection_logit, logit_without_psi, "psi(phi(x)) is missing")
-    expect_reject(check_projection_logit, logit_without_class_term, "class term is missing")
-    expect_reject(check_projection_logit, logit_summed_over_batch, "not over the whole batch")
-    expect_reject(check_projection_logit, logit_mean_not_sum, "not their mean")
-    expect_reject(check_projection_logit, logit_all_classes, "own label, embed(labels)")
-    expect_reject(check_projection_logit, logit_not_squeezed, "broadcasts to (N, N)")
-    expect_reject(check_projection_logit, logit_detached, "no .detach()")
+    expect_reject(check_projection_logit, logit_without_psi, hint="psi(phi(x)) is missing")
+    expect_reject(check_projection_logit, logit_without_class_term, hint="class term is missing")
+    expect_reject(check_projection_logit, logit_summed_over_batch, hint="not over the whole batch")
+    expect_reject(check_projection_logit, logit_mean_not_sum, hint="not their mean")
+    expect_reject(check_projection_logit, logit_all_classes, hint="own label, embed(labels)")
+    expect_reject(check_projection_logit, logit_not_squeezed, hint="broadcasts to (N, N)")
+    expect_reject(check_projection_logit, logit_detached, hint="no .detach()")
 
 
 # ------------------------------------------------------------------------------ 3 ask for a digit
@@ -162,15 +150,15 @@ def ask_one_at_a_time(generator, digit, n):  # right, just slow
 
 
 def test_check_ask_for(capsys):
-    expect_pass(check_ask_for, conditional.ask_for, capsys)
-    expect_pass(check_ask_for, ask_one_at_a_time, capsys)
+    expect_pass(check_ask_for, conditional.ask_for, capsys=capsys)
+    expect_pass(check_ask_for, ask_one_at_a_time, capsys=capsys)
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check_ask_for(stub)
-    expect_reject(check_ask_for, ask_random_labels, "not random labels")
-    expect_reject(check_ask_for, ask_float_labels, "dtype=torch.long")
-    expect_reject(check_ask_for, ask_one_z, "one z per image")
-    expect_reject(check_ask_for, ask_uniform_noise, "not torch.rand")
-    err = expect_reject(check_ask_for, ask_always_three, "not a fixed digit")
+    expect_reject(check_ask_for, ask_random_labels, hint="not random labels")
+    expect_reject(check_ask_for, ask_float_labels, hint="dtype=torch.long")
+    expect_reject(check_ask_for, ask_one_z, hint="one z per image")
+    expect_reject(check_ask_for, ask_uniform_noise, hint="not torch.rand")
+    err = expect_reject(check_ask_for, ask_always_three, hint="not a fixed digit")
     assert "asked for a 7" in err.what
 
 
@@ -212,13 +200,17 @@ def accuracy_soft(classifier, images, labels, n_classes=10):
 
 
 def test_check_per_class_accuracy(capsys):
-    expect_pass(check_per_class_accuracy, conditional.per_class_accuracy, capsys)
-    expect_pass(check_per_class_accuracy, accuracy_loop, capsys)
+    expect_pass(check_per_class_accuracy, conditional.per_class_accuracy, capsys=capsys)
+    expect_pass(check_per_class_accuracy, accuracy_loop, capsys=capsys)
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check_per_class_accuracy(stub)
-    expect_reject(check_per_class_accuracy, accuracy_argmax_dim0, "over the classes, dim=1")
-    expect_reject(check_per_class_accuracy, accuracy_by_prediction, "not by what the classifier")
-    expect_reject(check_per_class_accuracy, accuracy_counts, "not a count")
-    expect_reject(check_per_class_accuracy, accuracy_overall, "overall accuracy in every class")
-    expect_reject(check_per_class_accuracy, accuracy_scalar, "n_classes fractions")
-    expect_reject(check_per_class_accuracy, accuracy_soft, "softmax probability")
+    expect_reject(check_per_class_accuracy, accuracy_argmax_dim0, hint="over the classes, dim=1")
+    expect_reject(
+        check_per_class_accuracy, accuracy_by_prediction, hint="not by what the classifier"
+    )
+    expect_reject(check_per_class_accuracy, accuracy_counts, hint="not a count")
+    expect_reject(
+        check_per_class_accuracy, accuracy_overall, hint="overall accuracy in every class"
+    )
+    expect_reject(check_per_class_accuracy, accuracy_scalar, hint="n_classes fractions")
+    expect_reject(check_per_class_accuracy, accuracy_soft, hint="softmax probability")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_course.checks import CheckFailed, NotImplementedYet
+from gan_course.checks import NotImplementedYet
 from gan_course.checks.dcgan import (
     check_dcgan_generator,
     check_dcgan_init,
@@ -24,34 +24,7 @@ from gan_course.models.dcgan import (
     dcgan_init,
 )
 
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-class StubModule(nn.Module):
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        raise NotImplementedError()
-
-
-def expect_pass(check, *answer, capsys) -> None:
-    check(*answer)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
-    check(*answer)  # deterministic: the same line again
-    assert capsys.readouterr().out.strip() == out[0]
-
-
-def expect_reject(check, *answer, hint: str) -> CheckFailed:
-    with pytest.raises(CheckFailed) as info:
-        check(*answer)
-    err = info.value
-    assert not isinstance(err, NotImplementedYet)
-    assert hint in (err.hint or ""), f"hint was: {err.hint!r}\n{err}"
-    assert err.what and str(err).startswith("✘")
-    return err
-
+from .check_helpers import StubModule, expect_pass, expect_reject, stub
 
 # ---------------------------------------------------------------------------- output sizes
 

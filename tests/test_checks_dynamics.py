@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from gan_course import dynamics, losses, train
-from gan_course.checks import CheckFailed, NotImplementedYet
 from gan_course.checks.dynamics import (
     check_d_loss_noisy_labels,
     check_ema_update,
@@ -16,33 +15,7 @@ from gan_course.checks.dynamics import (
     check_instance_noise,
 )
 
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def expect_pass(check, answer, capsys) -> None:
-    check(answer)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
-    check(answer)  # deterministic: the same line again
-    assert capsys.readouterr().out.strip() == out[0]
-
-
-def expect_reject(check, answer, hint_fragment: str) -> CheckFailed:
-    with pytest.raises(CheckFailed) as info:
-        check(answer)
-    err = info.value
-    assert not isinstance(err, NotImplementedYet)
-    assert hint_fragment in (err.hint or ""), f"hint was: {err.hint!r}\n{err}"
-    assert err.what and str(err).startswith("✘")
-    return err
-
-
-def expect_not_implemented(check) -> None:
-    with pytest.raises(NotImplementedYet, match="not implemented yet"):
-        check(stub)
-
+from .check_helpers import expect_not_implemented, expect_pass, expect_reject
 
 # ------------------------------------------------------------------------------ 1 · GDA
 
@@ -62,22 +35,24 @@ def gda(y_sees_new_x: bool | None = None, y_sign=1.0, x_sign=-1.0, y_first=False
 
 
 def test_check_gda_step(capsys):
-    expect_pass(check_gda_step, dynamics.gda_step, capsys)
-    expect_pass(check_gda_step, gda(), capsys)
+    expect_pass(check_gda_step, dynamics.gda_step, capsys=capsys)
+    expect_pass(check_gda_step, gda(), capsys=capsys)
     expect_not_implemented(check_gda_step)
-    expect_reject(check_gda_step, gda(y_sees_new_x=False), "y answers the x that has just moved")
-    expect_reject(check_gda_step, gda(y_sees_new_x=True), "must use the *old* x")
-    expect_reject(check_gda_step, gda(y_sign=-1.0), "*ascends* f")
-    expect_reject(check_gda_step, gda(x_sign=1.0, y_sign=-1.0), "x descends f")
+    expect_reject(
+        check_gda_step, gda(y_sees_new_x=False), hint="y answers the x that has just moved"
+    )
+    expect_reject(check_gda_step, gda(y_sees_new_x=True), hint="must use the *old* x")
+    expect_reject(check_gda_step, gda(y_sign=-1.0), hint="*ascends* f")
+    expect_reject(check_gda_step, gda(x_sign=1.0, y_sign=-1.0), hint="x descends f")
     swapped = lambda x, y, lr, mode="simultaneous": (x - lr * x, y + lr * y)
-    expect_reject(check_gda_step, swapped, "each player's gradient is the other's value")
-    expect_reject(check_gda_step, lambda x, y, lr, mode: x - lr * y, "return new_x, new_y")
+    expect_reject(check_gda_step, swapped, hint="each player's gradient is the other's value")
+    expect_reject(check_gda_step, lambda x, y, lr, mode: x - lr * y, hint="return new_x, new_y")
     backwards = lambda x, y, lr, mode: dynamics.gda_step(x, y, lr, mode)[::-1]
-    expect_reject(check_gda_step, backwards, "in that order")
+    expect_reject(check_gda_step, backwards, hint="in that order")
     as_vector = lambda x, y, lr, mode: (torch.tensor([x, y]), torch.tensor([x, y]))
-    expect_reject(check_gda_step, as_vector, "two plain numbers")
+    expect_reject(check_gda_step, as_vector, hint="two plain numbers")
     only_simultaneous = lambda x, y, lr, mode: gda(y_first=mode == "alternating")(x, y, lr, mode)
-    expect_reject(check_gda_step, only_simultaneous, "update x first")
+    expect_reject(check_gda_step, only_simultaneous, hint="update x first")
 
 
 # ------------------------------------------------------------------------------ 2 · noisy labels
@@ -104,26 +79,26 @@ def test_check_d_loss_noisy_labels(capsys):
     reference = lambda r, f, flip, smoothing: losses.d_loss_bce_targets(
         r, f, train.real_targets(len(r), flip, smoothing)
     )
-    expect_pass(check_d_loss_noisy_labels, reference, capsys)
-    expect_pass(check_d_loss_noisy_labels, noisy_loss(), capsys)
+    expect_pass(check_d_loss_noisy_labels, reference, capsys=capsys)
+    expect_pass(check_d_loss_noisy_labels, noisy_loss(), capsys=capsys)
     expect_not_implemented(check_d_loss_noisy_labels)
     check = check_d_loss_noisy_labels
-    expect_reject(check, noisy_loss(smooth_fakes=True), "smooth only the real labels")
-    expect_reject(check, noisy_loss(flip_share=lambda p: 1 - p), "every label was flipped")
-    expect_reject(check, noisy_loss(target=lambda s: 1 + s), "not 1 + smoothing")
-    expect_reject(check, noisy_loss(target=lambda s: s), "not smoothing")
-    expect_reject(check, noisy_loss(flip_share=lambda p: 0.0), "no label was flipped")
-    expect_reject(check, noisy_loss(flipped_to=lambda t: 1 - t), "becomes 0 (fake)")
+    expect_reject(check, noisy_loss(smooth_fakes=True), hint="smooth only the real labels")
+    expect_reject(check, noisy_loss(flip_share=lambda p: 1 - p), hint="every label was flipped")
+    expect_reject(check, noisy_loss(target=lambda s: 1 + s), hint="not 1 + smoothing")
+    expect_reject(check, noisy_loss(target=lambda s: s), hint="not smoothing")
+    expect_reject(check, noisy_loss(flip_share=lambda p: 0.0), hint="no label was flipped")
+    expect_reject(check, noisy_loss(flipped_to=lambda t: 1 - t), hint="becomes 0 (fake)")
     swapped = lambda r, f, flip, smoothing: noisy_loss()(f, r, flip, smoothing)
-    expect_reject(check, swapped, "labels swapped")
+    expect_reject(check, swapped, hint="labels swapped")
     detached = lambda r, f, flip, s: noisy_loss()(r, f, flip, s).detach()
-    expect_reject(check, detached, "autograd")
+    expect_reject(check, detached, hint="autograd")
 
     def seeded(r, f, flip, smoothing):
         torch.manual_seed(0)
         return noisy_loss()(r, f, flip, smoothing)
 
-    expect_reject(check, seeded, "don't seed inside")
+    expect_reject(check, seeded, hint="don't seed inside")
 
 
 # ------------------------------------------------------------------------------ 3 · instance noise
@@ -148,17 +123,19 @@ def in_place(real, fake, sigma, progress):
 
 
 def test_check_instance_noise(capsys):
-    expect_pass(check_instance_noise, instance_noise(), capsys)
+    expect_pass(check_instance_noise, instance_noise(), capsys=capsys)
     expect_not_implemented(check_instance_noise)
     check = check_instance_noise
-    expect_reject(check, instance_noise(fake=False), "no noise on the fake batch")
-    expect_reject(check, instance_noise(real=False), "no noise on the real batch")
-    expect_reject(check, instance_noise(schedule=lambda s, p: s), "anneal")
-    expect_reject(check, instance_noise(schedule=lambda s, p: s * p), "no noise at all")
-    expect_reject(check, instance_noise(same=True), "separate noise")
-    expect_reject(check, instance_noise(std=2), "standard deviation")
-    expect_reject(check, in_place, "+= would change")
-    expect_reject(check, lambda r, f, s, p: r + s * torch.randn_like(r), "noisy_real, noisy_fake")
+    expect_reject(check, instance_noise(fake=False), hint="no noise on the fake batch")
+    expect_reject(check, instance_noise(real=False), hint="no noise on the real batch")
+    expect_reject(check, instance_noise(schedule=lambda s, p: s), hint="anneal")
+    expect_reject(check, instance_noise(schedule=lambda s, p: s * p), hint="no noise at all")
+    expect_reject(check, instance_noise(same=True), hint="separate noise")
+    expect_reject(check, instance_noise(std=2), hint="standard deviation")
+    expect_reject(check, in_place, hint="+= would change")
+    expect_reject(
+        check, lambda r, f, s, p: r + s * torch.randn_like(r), hint="noisy_real, noisy_fake"
+    )
 
 
 def test_the_checks_reference_is_the_packages_d_step():
@@ -197,11 +174,11 @@ def moves_live(averaged, live, decay):
 
 
 def test_check_ema_update(capsys):
-    expect_pass(check_ema_update, ema_update(), capsys)
+    expect_pass(check_ema_update, ema_update(), capsys=capsys)
     expect_not_implemented(check_ema_update)
-    expect_reject(check_ema_update, ema_update(weight_old=lambda d: 1 - d), "swapped")
-    expect_reject(check_ema_update, ema_update(buffers="average"), "don't average them")
-    expect_reject(check_ema_update, ema_update(buffers="skip"), "copy the buffers too")
-    expect_reject(check_ema_update, ema_update(in_place=False), "in place")
-    expect_reject(check_ema_update, ema_update(weight_old=lambda d: 0.0), "copies the live")
-    expect_reject(check_ema_update, moves_live, "only the average moves")
+    expect_reject(check_ema_update, ema_update(weight_old=lambda d: 1 - d), hint="swapped")
+    expect_reject(check_ema_update, ema_update(buffers="average"), hint="don't average them")
+    expect_reject(check_ema_update, ema_update(buffers="skip"), hint="copy the buffers too")
+    expect_reject(check_ema_update, ema_update(in_place=False), hint="in place")
+    expect_reject(check_ema_update, ema_update(weight_old=lambda d: 0.0), hint="copies the live")
+    expect_reject(check_ema_update, moves_live, hint="only the average moves")

@@ -17,7 +17,7 @@ from gan_course.checks.metrics import (
 )
 from gan_course.data import GaussianMixture
 
-from .test_checks import expect_not_implemented, expect_pass, expect_reject, stub
+from .check_helpers import expect_not_implemented, expect_pass, expect_reject, stub
 
 # ------------------------------------------------------------------------------ 1. Fréchet distance
 
@@ -44,19 +44,19 @@ def fd_scipy(mu1, sigma1, mu2, sigma2):
 
 def test_check_frechet_distance(capsys):
     check = check_frechet_distance
-    expect_pass(check, metrics.gaussian_frechet_distance, capsys)
-    expect_pass(check, fd_scipy, capsys)
+    expect_pass(check, metrics.gaussian_frechet_distance, capsys=capsys)
+    expect_pass(check, fd_scipy, capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, fd_with(cross=lambda s1, s2: 0.0), "cross term is missing")
+    expect_reject(check, fd_with(cross=lambda s1, s2: 0.0), hint="cross term is missing")
     elementwise = lambda s1, s2: (s1 * s2).sqrt().trace()
-    expect_reject(check, fd_with(cross=elementwise), "elementwise")
-    expect_reject(check, fd_with(cross=lambda s1, s2: (s1 @ s2).sqrt().trace()), "eigenvalues")
-    expect_reject(check, lambda m1, s1, m2, s2: (m1 - m2).pow(2).sum(), "covariance term")
-    expect_reject(check, fd_with(mean=lambda d: d.norm()), "*squared* distance")
+    expect_reject(check, fd_with(cross=elementwise), hint="elementwise")
+    expect_reject(check, fd_with(cross=lambda s1, s2: (s1 @ s2).sqrt().trace()), hint="eigenvalues")
+    expect_reject(check, lambda m1, s1, m2, s2: (m1 - m2).pow(2).sum(), hint="covariance term")
+    expect_reject(check, fd_with(mean=lambda d: d.norm()), hint="*squared* distance")
     root = lambda *args: metrics.gaussian_frechet_distance(*args).sqrt()
-    expect_reject(check, root, "don't take the square root")
+    expect_reject(check, root, hint="don't take the square root")
     no_real = fd_with(cross=lambda s1, s2: torch.linalg.eigvals(s1 @ s2).sqrt().sum())
-    expect_reject(check, no_real, ".real")  # a complex number
+    expect_reject(check, no_real, hint=".real")  # a complex number
 
 
 # ------------------------------------------------------------------------------ 2. k-NN precision
@@ -84,16 +84,16 @@ def precision_masking_zeros(real_feats, fake_feats, k=3):
 
 def test_check_knn_precision(capsys):
     check = check_knn_precision
-    expect_pass(check, metrics.knn_precision, capsys)
-    expect_pass(check, precision_with(), capsys)
+    expect_pass(check, metrics.knn_precision, capsys=capsys)
+    expect_pass(check, precision_with(), capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, precision_with(kth_offset=0), "kthvalue(k + 1)")
-    expect_reject(check, precision_with(swap=True), "that's recall")
-    expect_reject(check, precision_with(any_dim=0), "count fakes, not balls")
-    expect_reject(check, precision_with(radii_from_fakes=True), "real-to-real distances")
+    expect_reject(check, precision_with(kth_offset=0), hint="kthvalue(k + 1)")
+    expect_reject(check, precision_with(swap=True), hint="that's recall")
+    expect_reject(check, precision_with(any_dim=0), hint="count fakes, not balls")
+    expect_reject(check, precision_with(radii_from_fakes=True), hint="real-to-real distances")
     fixed_k = lambda real, fake, k=3: metrics.knn_precision(real, fake, 3)
-    expect_reject(check, fixed_k, "use the k argument")
-    expect_reject(check, precision_masking_zeros, "don't drop zero distances")
+    expect_reject(check, fixed_k, hint="use the k argument")
+    expect_reject(check, precision_masking_zeros, hint="don't drop zero distances")
 
 
 # ------------------------------------------------------------------------------ 3. mode coverage
@@ -117,19 +117,19 @@ def test_check_mode_coverage(capsys):
         metrics.mode_stats(samples, GaussianMixture(means, std)).modes_covered,
         metrics.mode_stats(samples, GaussianMixture(means, std)).high_quality,
     )
-    expect_pass(check, reference, capsys)
-    expect_pass(check, coverage_with(), capsys)
+    expect_pass(check, reference, capsys=capsys)
+    expect_pass(check, coverage_with(), capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, coverage_with(threshold=1.0), "within *3* standard deviations")
-    expect_reject(check, coverage_with(use_variance=True), "not 3 * std**2")
-    expect_reject(check, coverage_with(all_samples=True), "drop the samples beyond")
-    expect_reject(check, coverage_with(count=True), "a fraction")
+    expect_reject(check, coverage_with(threshold=1.0), hint="within *3* standard deviations")
+    expect_reject(check, coverage_with(use_variance=True), hint="not 3 * std**2")
+    expect_reject(check, coverage_with(all_samples=True), hint="drop the samples beyond")
+    expect_reject(check, coverage_with(count=True), hint="a fraction")
     everything = lambda samples, means, std: (
         torch.cdist(samples, means).argmin(1).unique().numel(),
         1.0,
     )
-    expect_reject(check, everything, "count only the high-quality samples")
-    expect_reject(check, lambda s, m, std: coverage_with()(s, m, std)[0], "a pair")
+    expect_reject(check, everything, hint="count only the high-quality samples")
+    expect_reject(check, lambda s, m, std: coverage_with()(s, m, std)[0], hint="a pair")
 
 
 # ------------------------------------------------------------------------------ 4. class KL
@@ -157,16 +157,16 @@ def kl_with_epsilon(labels, n_classes=10):
 
 def test_check_class_kl(capsys):
     check = check_class_kl
-    expect_pass(check, metrics.class_kl, capsys)
-    expect_pass(check, kl_with(), capsys)
-    expect_pass(check, kl_with_epsilon, capsys)  # an epsilon inside the log is fine
+    expect_pass(check, metrics.class_kl, capsys=capsys)
+    expect_pass(check, kl_with(), capsys=capsys)
+    expect_pass(check, kl_with_epsilon, capsys=capsys)  # an epsilon inside the log is fine
     expect_not_implemented(check, stub)
-    expect_reject(check, kl_with(direction="u||p"), "wrong direction")
-    expect_reject(check, kl_with(log=torch.log2), "natural log")
-    expect_reject(check, kl_with(direction="entropy"), "entropy")
-    expect_reject(check, kl_with(normalise=False), "normalise the counts")
-    expect_reject(check, kl_with(drop_empty=False), "0 * log 0")
-    expect_reject(check, kl_with(minlength=False), "minlength=n_classes")
+    expect_reject(check, kl_with(direction="u||p"), hint="wrong direction")
+    expect_reject(check, kl_with(log=torch.log2), hint="natural log")
+    expect_reject(check, kl_with(direction="entropy"), hint="entropy")
+    expect_reject(check, kl_with(normalise=False), hint="normalise the counts")
+    expect_reject(check, kl_with(drop_empty=False), hint="0 * log 0")
+    expect_reject(check, kl_with(minlength=False), hint="minlength=n_classes")
     fixed_k = lambda labels, n_classes=10: metrics.class_kl(labels, 10)
-    expect_reject(check, fixed_k, "use n_classes")
+    expect_reject(check, fixed_k, hint="use n_classes")
     assert math.isclose(metrics.class_kl(torch.zeros(5, dtype=torch.long), 1000), math.log(1000))

@@ -15,39 +15,43 @@ from gan_course.checks.wasserstein import (
     check_gradient_penalty,
 )
 
-from .test_checks import expect_not_implemented, expect_pass, expect_reject, stub
+from .check_helpers import expect_not_implemented, expect_pass, expect_reject, stub
 
 # ------------------------------------------------------------------------------ 1. WGAN losses
 
 
 def test_check_d_loss_wasserstein(capsys):
     check = check_d_loss_wasserstein
-    expect_pass(check, losses.d_loss_wasserstein, capsys)
-    expect_pass(check, lambda r, f: -(r.mean() - f.mean()), capsys)
+    expect_pass(check, losses.d_loss_wasserstein, capsys=capsys)
+    expect_pass(check, lambda r, f: -(r.mean() - f.mean()), capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, lambda r, f: r.mean() - f.mean(), "wrong sign")
-    expect_reject(check, lambda r, f: f.sigmoid().mean() - r.sigmoid().mean(), "no sigmoid")
-    expect_reject(check, lambda r, f: r.sigmoid().mean() - f.sigmoid().mean(), "no sigmoid")
-    expect_reject(check, losses.d_loss_bce, "no log")
-    expect_reject(check, lambda r, f: f.log().mean() - r.log().mean(), "no log")
-    expect_reject(check, lambda r, f: F.logsigmoid(f).mean() - F.logsigmoid(r).mean(), "no log")
-    expect_reject(check, lambda r, f: f.sum() - r.sum(), "sum instead of mean")
-    expect_reject(check, lambda r, f: torch.cat([f, -r]).mean(), "one mean over both")
-    expect_reject(check, lambda r, f: torch.stack([f.mean(), -r.mean()]), ".mean()")
-    expect_reject(check, lambda r, f: torch.tensor(f.mean().item() - r.mean().item()), "autograd")
+    expect_reject(check, lambda r, f: r.mean() - f.mean(), hint="wrong sign")
+    expect_reject(check, lambda r, f: f.sigmoid().mean() - r.sigmoid().mean(), hint="no sigmoid")
+    expect_reject(check, lambda r, f: r.sigmoid().mean() - f.sigmoid().mean(), hint="no sigmoid")
+    expect_reject(check, losses.d_loss_bce, hint="no log")
+    expect_reject(check, lambda r, f: f.log().mean() - r.log().mean(), hint="no log")
+    expect_reject(
+        check, lambda r, f: F.logsigmoid(f).mean() - F.logsigmoid(r).mean(), hint="no log"
+    )
+    expect_reject(check, lambda r, f: f.sum() - r.sum(), hint="sum instead of mean")
+    expect_reject(check, lambda r, f: torch.cat([f, -r]).mean(), hint="one mean over both")
+    expect_reject(check, lambda r, f: torch.stack([f.mean(), -r.mean()]), hint=".mean()")
+    expect_reject(
+        check, lambda r, f: torch.tensor(f.mean().item() - r.mean().item()), hint="autograd"
+    )
 
 
 def test_check_g_loss_wasserstein(capsys):
     check = check_g_loss_wasserstein
-    expect_pass(check, losses.g_loss_wasserstein, capsys)
+    expect_pass(check, losses.g_loss_wasserstein, capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, lambda f: f.mean(), "wrong sign")
-    expect_reject(check, lambda f: -f.sigmoid().mean(), "no sigmoid")
-    expect_reject(check, losses.g_loss_nonsaturating, "no log")
-    expect_reject(check, losses.g_loss_saturating, "no log")
-    expect_reject(check, lambda f: -f.log().mean(), "no log")
-    expect_reject(check, lambda f: -f.sum(), "sum instead of mean")
-    expect_reject(check, lambda f: torch.tensor(-f.mean().item()), "autograd")
+    expect_reject(check, lambda f: f.mean(), hint="wrong sign")
+    expect_reject(check, lambda f: -f.sigmoid().mean(), hint="no sigmoid")
+    expect_reject(check, losses.g_loss_nonsaturating, hint="no log")
+    expect_reject(check, losses.g_loss_saturating, hint="no log")
+    expect_reject(check, lambda f: -f.log().mean(), hint="no log")
+    expect_reject(check, lambda f: -f.sum(), hint="sum instead of mean")
+    expect_reject(check, lambda f: torch.tensor(-f.mean().item()), hint="autograd")
 
 
 # ------------------------------------------------------------------------------ 2. gradient penalty
@@ -90,21 +94,23 @@ def make_gradient_penalty(
 
 def test_check_gradient_penalty(capsys):
     check = check_gradient_penalty
-    expect_pass(check, losses.gradient_penalty, capsys)
-    expect_pass(check, make_gradient_penalty(), capsys)
+    expect_pass(check, losses.gradient_penalty, capsys=capsys)
+    expect_pass(check, make_gradient_penalty(), capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, make_gradient_penalty(target=0.0), "pulls the gradient's norm to 1")
-    expect_reject(check, make_gradient_penalty(power=2), "not its square")
-    expect_reject(check, make_gradient_penalty(squared=False), "square the distance")
-    expect_reject(check, make_gradient_penalty(per_sample=False), "one norm per sample")
-    expect_reject(check, make_gradient_penalty(reduce="mean"), "not .mean()")
-    expect_reject(check, make_gradient_penalty(one_sided=True), "two-sided")
-    expect_reject(check, make_gradient_penalty(create_graph=False), "create_graph=True")
-    expect_reject(check, make_gradient_penalty(track=False), ".requires_grad_(True)")
-    expect_reject(check, make_gradient_penalty(where="real"), "but not between them")
-    expect_reject(check, make_gradient_penalty(where="fake"), "but not between them")
-    expect_reject(check, make_gradient_penalty(alpha_shape="element"), "one alpha ~ U[0, 1] per")
-    expect_reject(check, make_gradient_penalty(alpha_shape="batch"), "one alpha ~ U[0, 1] per")
+    expect_reject(check, make_gradient_penalty(target=0.0), hint="pulls the gradient's norm to 1")
+    expect_reject(check, make_gradient_penalty(power=2), hint="not its square")
+    expect_reject(check, make_gradient_penalty(squared=False), hint="square the distance")
+    expect_reject(check, make_gradient_penalty(per_sample=False), hint="one norm per sample")
+    expect_reject(check, make_gradient_penalty(reduce="mean"), hint="not .mean()")
+    expect_reject(check, make_gradient_penalty(one_sided=True), hint="two-sided")
+    expect_reject(check, make_gradient_penalty(create_graph=False), hint="create_graph=True")
+    expect_reject(check, make_gradient_penalty(track=False), hint=".requires_grad_(True)")
+    expect_reject(check, make_gradient_penalty(where="real"), hint="but not between them")
+    expect_reject(check, make_gradient_penalty(where="fake"), hint="but not between them")
+    expect_reject(
+        check, make_gradient_penalty(alpha_shape="element"), hint="one alpha ~ U[0, 1] per"
+    )
+    expect_reject(check, make_gradient_penalty(alpha_shape="batch"), hint="one alpha ~ U[0, 1] per")
 
 
 # ------------------------------------------------------------------------------ 3. hinge loss
@@ -112,18 +118,20 @@ def test_check_gradient_penalty(capsys):
 
 def test_check_d_loss_hinge(capsys):
     check = check_d_loss_hinge
-    expect_pass(check, losses.d_loss_hinge, capsys)
+    expect_pass(check, losses.d_loss_hinge, capsys=capsys)
     expect_pass(
-        check, lambda r, f: (1 - r).clamp_min(0).mean() + (1 + f).clamp_min(0).mean(), capsys
+        check, lambda r, f: (1 - r).clamp_min(0).mean() + (1 + f).clamp_min(0).mean(), capsys=capsys
     )
     expect_not_implemented(check, stub)
-    expect_reject(check, lambda r, f: (1 - r).mean() + (1 + f).mean(), "max(0, .) is missing")
-    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 - f).mean(), "swapped")
-    expect_reject(check, lambda r, f: F.relu(1 - r).mean() + F.relu(1 - f).mean(), "fake term")
-    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 + f).mean(), "real term")
-    expect_reject(check, lambda r, f: F.relu(1 - r.mean()) + F.relu(1 + f.mean()), "to each score")
-    expect_reject(check, lambda r, f: F.relu(1 - r).sum() + F.relu(1 + f).sum(), "sum instead")
-    expect_reject(check, lambda r, f: F.relu(torch.cat([1 - r, 1 + f])).mean(), "one mean")
+    expect_reject(check, lambda r, f: (1 - r).mean() + (1 + f).mean(), hint="max(0, .) is missing")
+    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 - f).mean(), hint="swapped")
+    expect_reject(check, lambda r, f: F.relu(1 - r).mean() + F.relu(1 - f).mean(), hint="fake term")
+    expect_reject(check, lambda r, f: F.relu(1 + r).mean() + F.relu(1 + f).mean(), hint="real term")
+    expect_reject(
+        check, lambda r, f: F.relu(1 - r.mean()) + F.relu(1 + f.mean()), hint="to each score"
+    )
+    expect_reject(check, lambda r, f: F.relu(1 - r).sum() + F.relu(1 + f).sum(), hint="sum instead")
+    expect_reject(check, lambda r, f: F.relu(torch.cat([1 - r, 1 + f])).mean(), hint="one mean")
 
 
 # ------------------------------------------------------------------------------ 4. weight clipping
@@ -187,14 +195,14 @@ def clip_and_zero_grads(critic, clip):
 
 def test_check_clip_weights(capsys):
     check = check_clip_weights
-    expect_pass(check, clip_reference, capsys)
-    expect_pass(check, clip_data, capsys)
+    expect_pass(check, clip_reference, capsys=capsys)
+    expect_pass(check, clip_data, capsys=capsys)
     expect_not_implemented(check, stub)
-    expect_reject(check, clip_gradients, "clipped the gradients")
-    expect_reject(check, clip_rebinding, "only rebinds a name")
-    expect_reject(check, clip_weights_only, "the biases too")
-    expect_reject(check, clip_positive, "not [0, clip]")
-    expect_reject(check, clip_rescale, "rescales each tensor")
-    expect_reject(check, clip_new_parameters, "the optimizer holds the old tensors")
-    expect_reject(check, clip_tracked, "torch.no_grad()")
-    expect_reject(check, clip_and_zero_grads, "the gradients are the optimizer's business")
+    expect_reject(check, clip_gradients, hint="clipped the gradients")
+    expect_reject(check, clip_rebinding, hint="only rebinds a name")
+    expect_reject(check, clip_weights_only, hint="the biases too")
+    expect_reject(check, clip_positive, hint="not [0, clip]")
+    expect_reject(check, clip_rescale, hint="rescales each tensor")
+    expect_reject(check, clip_new_parameters, hint="the optimizer holds the old tensors")
+    expect_reject(check, clip_tracked, hint="torch.no_grad()")
+    expect_reject(check, clip_and_zero_grads, hint="the gradients are the optimizer's business")

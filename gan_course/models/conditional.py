@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import latent_noise
-from .dcgan import dcgan_widths, down_block, project_block, to_image, to_logit, up_block
+from .dcgan import dcgan_widths, down_stack, project_block, to_image, to_logit, up_block
 
 # ---------------------------------------------------------------------------- the generator
 
@@ -134,13 +134,9 @@ class ConcatDiscriminator(nn.Module):
             width=width,
             batchnorm=batchnorm,
         )
-        widths = dcgan_widths(image_size, width)[::-1]  # e.g. [32, 64] for 16x16
-        blocks = [down_block(channels + n_classes, widths[0], batchnorm=False)]
-        blocks += [
-            down_block(a, b, batchnorm) for a, b in zip(widths[:-1], widths[1:], strict=True)
-        ]
-        self.features = nn.Sequential(*blocks)  # (N, widths[-1], 4, 4)
-        self.head = to_logit(widths[-1])  # (N, 1, 1, 1): one logit
+        # lesson 07's feature stack, with n_classes more input maps: (N, C, 4, 4)
+        self.features = down_stack(channels + n_classes, image_size, width, batchnorm)
+        self.head = to_logit(dcgan_widths(image_size, width)[0])  # (N, 1, 1, 1): one logit
 
     def forward(self, x: Tensor, labels: Tensor) -> Tensor:
         maps = label_maps(labels, self.n_classes, x.shape[-1])  # (N, n_classes, S, S)
@@ -186,13 +182,9 @@ class ProjectionDiscriminator(nn.Module):
             width=width,
             batchnorm=batchnorm,
         )
-        widths = dcgan_widths(image_size, width)[::-1]
-        blocks = [down_block(channels, widths[0], batchnorm=False)]
-        blocks += [
-            down_block(a, b, batchnorm) for a, b in zip(widths[:-1], widths[1:], strict=True)
-        ]
-        self.features = nn.Sequential(*blocks, nn.Flatten())  # (N, F), F = widths[-1] * 16
-        n_features = widths[-1] * 4 * 4
+        stack = down_stack(channels, image_size, width, batchnorm)  # (N, C, 4, 4)
+        self.features = nn.Sequential(*stack, nn.Flatten())  # (N, F), F = C * 16
+        n_features = dcgan_widths(image_size, width)[0] * 4 * 4
         self.psi = nn.Linear(n_features, 1)  # psi: the unconditional term
         self.embed = nn.Embedding(n_classes, n_features)  # e_y: one vector per class
         nn.init.normal_(self.embed.weight, 0.0, 0.02)  # as DCGAN's weights: N(0, 1) is far too big

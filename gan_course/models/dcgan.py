@@ -108,6 +108,19 @@ def to_logit(c_in: int) -> nn.Conv2d:
     return nn.Conv2d(c_in, 1, 4, 1, 0)
 
 
+def down_stack(c_in: int, image_size: int, width: int, batchnorm: bool = True) -> nn.Sequential:
+    """D's feature stack: (N, c_in, S, S) -> (N, C, 4, 4), halving the size at every block.
+
+    `width` channels after the first block, doubled at every halving: C = `dcgan_widths(S,
+    width)[0]`. The first block has no BatchNorm (the paper leaves the input layer unnormalised).
+    The DCGAN discriminator, the conditional ones and lesson 09's critics all start with it.
+    """
+    widths = dcgan_widths(image_size, width)[::-1]  # e.g. [32, 64] for 16x16
+    blocks = [down_block(c_in, widths[0], batchnorm=False)]
+    blocks += [down_block(a, b, batchnorm) for a, b in zip(widths[:-1], widths[1:], strict=True)]
+    return nn.Sequential(*blocks)
+
+
 def dcgan_widths(image_size: int, width: int) -> list[int]:
     """Channels at 4x4, 8x8, ... up to image_size/2: `width` at image_size/2, doubling inwards.
 
@@ -176,13 +189,8 @@ class DCGANDiscriminator(nn.Module):
         self.hparams = dict(
             channels=channels, image_size=image_size, width=width, batchnorm=batchnorm
         )
-        widths = dcgan_widths(image_size, width)[::-1]  # e.g. [32, 64] for 16x16
-        blocks = [down_block(channels, widths[0], batchnorm=False)]  # no BN on the input layer
-        blocks += [
-            down_block(a, b, batchnorm) for a, b in zip(widths[:-1], widths[1:], strict=True)
-        ]
-        self.features = nn.Sequential(*blocks)  # (N, widths[-1], 4, 4)
-        self.head = to_logit(widths[-1])  # (N, 1, 1, 1)
+        self.features = down_stack(channels, image_size, width, batchnorm)  # (N, C, 4, 4)
+        self.head = to_logit(dcgan_widths(image_size, width)[0])  # (N, 1, 1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x)).flatten()  # (N,): a logit, not a probability

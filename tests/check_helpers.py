@@ -1,0 +1,57 @@
+"""What every test of an auto-check asks: the reference passes, the untouched stub is told
+"not implemented yet", and each plausible wrong answer is rejected with the hint aimed at it.
+
+The tests of each exercise's checks (`tests/test_checks*.py`) import these.
+"""
+
+from __future__ import annotations
+
+import pytest
+from torch import nn
+
+from gan_course.checks import CheckFailed, LearnerError, NotImplementedYet
+
+
+def stub(*args, **kwargs):
+    """An exercise's function as the learner finds it."""
+    raise NotImplementedError()
+
+
+class StubModule(nn.Module):
+    """An exercise's module as the learner finds it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        raise NotImplementedError()
+
+
+def expect_pass(check, *answers, capsys) -> None:
+    """`check(*answers)` prints one ✔ line, and the same line when run again."""
+    check(*answers)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
+    check(*answers)  # deterministic: the same line again
+    assert capsys.readouterr().out.strip() == out[0]
+
+
+def expect_reject(check, *answers, hint: str, crash_ok: bool = True) -> CheckFailed:
+    """`check(*answers)` fails with a message and a hint containing `hint`.
+
+    `crash_ok=False`: the answer runs; the check must catch the mistake in what it returns,
+    not report an exception raised by the learner's code.
+    """
+    with pytest.raises(CheckFailed) as info:
+        check(*answers)
+    err = info.value
+    assert not isinstance(err, NotImplementedYet)
+    if not crash_ok:
+        assert not isinstance(err, LearnerError), str(err)
+    assert hint in (err.hint or ""), f"hint was: {err.hint!r}\n{err}"
+    assert err.what and str(err).startswith("✘")
+    return err
+
+
+def expect_not_implemented(check, *stubs) -> None:
+    """`check` says "not implemented yet" to the stub(s) (default: `stub`)."""
+    with pytest.raises(NotImplementedYet, match="not implemented yet"):
+        check(*(stubs or (stub,)))
