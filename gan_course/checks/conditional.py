@@ -28,8 +28,8 @@ def check_conditional_input(fn) -> None:
             if _close(got, z, 1e-6, 1e-6)
             else "z is missing: concatenate z and the one-hot, torch.cat([z, one_hot], dim=1)",
             (12, 5): "you stacked along the batch (dim=0): concatenate the features, dim=1",
-            (6, 9): "pass num_classes=n_classes: F.one_hot(labels) alone makes vectors only as "
-            "long as the largest label in this batch (here 4 instead of 5)",
+            (6, 9): "pass num_classes=n_classes: F.one_hot(labels) alone makes vectors of "
+            "length max(labels) + 1 for this batch (here 4 instead of 5)",
             (6, 6): "one-hot, not the label as a number: n_classes numbers, a 1 at the label",
             (6, 15): "the one-hot has n_classes numbers (here 5): don't hard-code 10",
         }
