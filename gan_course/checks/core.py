@@ -30,6 +30,7 @@ from torch import Tensor
 
 PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 PASS_MARK, FAIL_MARK = "✔", "✘"
+AUTOGRAD_HINT = "use torch operations only (no .item(), float() or NumPy) so autograd can follow"
 
 
 class CheckFailed(AssertionError):
@@ -163,6 +164,28 @@ class Check:
         if not _close(got, want, atol, rtol):
             hint = next((h for wrong, h in mistakes if _close(got, wrong, atol, rtol)), hint)
         self.expect(_close(got, want, atol, rtol), what, _short(want), _short(got), hint)
+
+    def expect_differentiable(self, out, of: str) -> None:
+        """`out` is a tensor that autograd can follow back to `of` (e.g. "the logits")."""
+        self.expect(
+            isinstance(out, Tensor) and out.requires_grad,
+            f"can autograd follow the loss back to {of}?",
+            "a tensor with a gradient",
+            type(out).__name__ if not isinstance(out, Tensor) else "a tensor without one",
+            hint=AUTOGRAD_HINT,
+        )
+
+    def expect_all_params_learn(self, net: torch.nn.Module, out: Tensor) -> None:
+        """A loss on the network's output `out` sends a gradient to every parameter of `net`."""
+        out.float().pow(2).mean().backward()
+        silent = [name for name, p in net.named_parameters() if p.grad is None]
+        self.expect(
+            not silent,
+            "every parameter gets a gradient",
+            "all of them",
+            f"none for {silent}",
+            hint="use every layer in forward, and no .detach() or .data inside it",
+        )
 
     def expect_module(self, obj, what: str = "your network") -> None:
         self.expect(

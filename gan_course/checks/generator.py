@@ -69,15 +69,7 @@ def _expect_all_params_learn(c: Check, net: nn.Module, out: torch.Tensor) -> Non
         hint="create the layers as attributes (self.net = nn.Sequential(...)) "
         "so PyTorch registers them",
     )
-    out.float().pow(2).mean().backward()
-    silent = [name for name, p in net.named_parameters() if p.grad is None]
-    c.expect(
-        not silent,
-        "every parameter gets a gradient",
-        "all of them",
-        f"none for {silent}",
-        hint="use every layer in forward, and no .detach() or .data inside it",
-    )
+    c.expect_all_params_learn(net, out)
 
 
 def check_generator_2d(cls) -> None:

@@ -14,7 +14,6 @@ from .. import losses
 from ..models import MLPDiscriminator
 from .core import Check, CheckFailed, LearnerError
 
-AUTOGRAD_HINT = "use torch operations only (no .item(), float() or NumPy) so autograd can follow"
 NO_SIGMOID = (
     "no sigmoid: a critic's score is any real number, and the Wasserstein loss uses it as it is"
 )
@@ -55,13 +54,7 @@ def _expect_differentiable(c: Check, fn, *scores) -> list[torch.Tensor]:
     """`fn(*scores)` backpropagates to the scores; returns their gradients."""
     leaves = [s.clone().requires_grad_(True) for s in scores]
     out = c.call(fn, *leaves)
-    c.expect(
-        isinstance(out, torch.Tensor) and out.requires_grad,
-        "can autograd follow the loss back to the scores?",
-        "a tensor with a gradient",
-        type(out).__name__ if not isinstance(out, torch.Tensor) else "a tensor without one",
-        hint=AUTOGRAD_HINT,
-    )
+    c.expect_differentiable(out, "the scores")
     out.backward()
     return [torch.zeros_like(x) if x.grad is None else x.grad for x in leaves]  # None: unused
 
