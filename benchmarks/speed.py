@@ -154,20 +154,19 @@ def ours(extra_callbacks: Callable[[], list], reuse_fakes: bool) -> Callable:
 PLAIN = "plain PyTorch loop (pytorch/examples' dcgan)"
 PLAIN_ONE = "plain loop, D step with one backward (as lesson 05's d_step)"
 PLAIN_FRESH = "plain loop, G step on fresh noise (Algorithm 1)"
+REUSE = "train_gan, reuse_fakes=True"
+REUSE_BAR = "train_gan + ProgressBar, reuse_fakes=True"
+DEFAULT = "train_gan, the course's default (fresh noise)"
 CONTESTANTS = {
     PLAIN: plain_loop,
-    "train_gan, reuse_fakes=True": ours(list, reuse_fakes=True),
-    "train_gan + ProgressBar, reuse_fakes=True": ours(
-        lambda: [callbacks.ProgressBar()], reuse_fakes=True
-    ),
+    REUSE: ours(list, reuse_fakes=True),
+    REUSE_BAR: ours(lambda: [callbacks.ProgressBar()], reuse_fakes=True),
     PLAIN_ONE: partial(plain_loop, one_backward=True),
     PLAIN_FRESH: partial(plain_loop, fresh_noise=True),
-    "train_gan, the course's default (fresh noise)": ours(list, reuse_fakes=False),
+    DEFAULT: ours(list, reuse_fakes=False),
 }
-# who races whom: each train_gan row against the plain loop that does the same work
-TWINS = {name: (PLAIN if "reuse_fakes=True" in name else PLAIN_FRESH) for name in CONTESTANTS}
-TWINS[PLAIN], TWINS[PLAIN_ONE], TWINS[PLAIN_FRESH] = PLAIN, PLAIN, PLAIN
-OURS = [name for name in CONTESTANTS if name.startswith("train_gan")]  # the targets are on these
+# the targets: each train_gan row against the plain loop that does the same work
+TWINS = {REUSE: PLAIN, REUSE_BAR: PLAIN, DEFAULT: PLAIN_FRESH}
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -215,9 +214,9 @@ def rows(batch_size: int, rates: dict) -> list[list[object]]:
             name,
             batch_size,
             mean_std([r.wall for r in rate], 1),
-            TWINS[name] if TWINS[name] != name else "–",
-            mean_std(ratios(rates, name, TWINS[name]), 3),
-            mean_std(ratios(rates, name, TWINS[name], clock="cpu"), 3),
+            "–" if name == PLAIN else TWINS.get(name, PLAIN),
+            mean_std(ratios(rates, name, TWINS.get(name, PLAIN)), 3),
+            mean_std(ratios(rates, name, TWINS.get(name, PLAIN), clock="cpu"), 3),
         ]
         for name, rate in rates.items()
     ]
@@ -235,21 +234,19 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
     for batch_size in BATCH_SIZES:
         rates = race(images, batch_size, **sizes)
         report.rows += rows(batch_size, rates)
-        for name in OURS:
-            twin = TWINS[name]
+        for name, twin in TWINS.items():
             wall = mean(ratios(rates, name, twin))
             cpu = mean(ratios(rates, name, twin, clock="cpu"))
             what = f"{name} / {twin}, batch {batch_size}"
             report.targets.append(Target(what, wall, 1.0, note=f"in CPU time {cpu:.3f}"))
-        reuse, default = OURS[0], OURS[-1]
         report.notes.append(
-            f"batch {batch_size}: {reuse} / {PLAIN_ONE} = "
-            f"{mean_std(ratios(rates, reuse, PLAIN_ONE), 3)}: ≈ 1 means the gap to the example "
+            f"batch {batch_size}: {REUSE} / {PLAIN_ONE} = "
+            f"{mean_std(ratios(rates, REUSE, PLAIN_ONE), 3)}: ≈ 1 means the gap to the example "
             "is the D step's single backward, not train_gan's machinery"
         )
         report.notes.append(
-            f"batch {batch_size}: {default} / {PLAIN} = "
-            f"{mean_std(ratios(rates, default), 3)}: the price of running G again for its "
+            f"batch {batch_size}: {DEFAULT} / {PLAIN} = "
+            f"{mean_std(ratios(rates, DEFAULT), 3)}: the price of running G again for its "
             "step, on fresh noise"
         )
     return report
