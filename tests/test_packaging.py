@@ -22,8 +22,9 @@ def test_environment_yml_matches_pyproject():
     conda = {}
     text = (REPO / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
-        item = re.match(r"^  - ([A-Za-z0-9_.\-]+[^#]*)$", line)
-        if item and item.group(1).strip() not in ("pip", "pip:"):
+        # conda packages ("  - name>=x"), and the few that come from PyPI ("      - name>=x")
+        item = re.match(r"^(?:  |      )- ([A-Za-z0-9_.\-]+[^#]*?)\s*(?:#.*)?$", line)
+        if item and item.group(1).strip() not in ("pip", "pip:", "-e ."):
             name, spec = split(item.group(1))
             conda[name] = spec
     python = conda.pop("python")
