@@ -1,5 +1,6 @@
-"""The `gan-course` command: `doctor` checks an install, `release` makes the exercises,
-`clean` strips notebooks for committing."""
+"""The `gan-course` command: `doctor` checks an install, `release` makes the exercises, `clean`
+strips notebooks for committing, `slides` marks lessons' slides, `grade` grades a class's
+notebooks, `progress` shows a learner's."""
 
 from __future__ import annotations
 
@@ -119,6 +120,145 @@ def clean_command(args) -> int:
     return 0
 
 
+def slides_command(args) -> int:
+    import nbformat
+
+    from .release import clean
+    from .slides import mark_slides, slide_problems
+
+    paths = [Path(p) for p in args.notebooks] or sorted((REPO / "notebooks").glob("*.ipynb"))
+    bad = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if args.check:
+            for problem in slide_problems(nb):
+                print(f"{path}: {problem}")
+                bad += 1
+            continue
+        before = nbformat.writes(nb)
+        added = mark_slides(nb)
+        if nbformat.writes(nb) != before:
+            path.write_text(nbformat.writes(clean(nb)) + "\n", encoding="utf-8")
+            print(f"{path}: slide types for {added} cell(s)")
+    if args.check:
+        print("slide metadata is complete" if not bad else "run `gan-course slides`")
+    return 1 if bad else 0
+
+
+def _grading_setup(args, command: str):
+    """(exercises, limits, jobs) for `grade` and `progress`; None, said why, if no exercises."""
+    from .grading import GradingError, Limits, load_exercises
+
+    try:
+        exercises = load_exercises(Path(args.exercises))
+    except GradingError as err:
+        print(f"{command}: {err}", file=sys.stderr)
+        return None
+    jobs = args.jobs or os.cpu_count() or 1
+    limits = Limits(
+        notebook_seconds=args.timeout,
+        cell_seconds=args.cell_timeout,
+        memory_bytes=int(args.memory * 2**30),
+        fast=not args.full,
+        threads=max(1, (os.cpu_count() or 1) // jobs),
+    )
+    return exercises, limits, jobs
+
+
+def grade_command(args) -> int:
+    import time
+
+    from . import gradebook
+
+    setup = _grading_setup(args, "grade")
+    if setup is None:
+        return 2
+    exercises, limits, jobs = setup
+    missing = [p for p in args.submissions if not Path(p).exists()]
+    if missing:
+        print(f"grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    submissions = gradebook.find_submissions([Path(p) for p in args.submissions])
+    if not submissions:
+        print("grade: no files found in " + ", ".join(args.submissions), file=sys.stderr)
+        return 2
+    start, done = time.monotonic(), []
+    mode = "FAST" if limits.fast else "full"
+    print(f"grading {len(submissions)} file(s), {jobs} at a time, {mode} mode", file=sys.stderr)
+
+    def report(submission, rows):
+        done.append(submission)
+        passed = sum(r.status == "passed" for r in rows if r.task)
+        verdict = f"{passed}/{len(rows)} passed" if rows[0].task else rows[0].message[:80]
+        print(f"  [{len(done)}/{len(submissions)}] {submission.path}: {verdict}", file=sys.stderr)
+
+    rows = gradebook.grade_all(submissions, exercises, limits, jobs, on_done=report)
+    out = Path(args.out)
+    summary = Path(args.summary) if args.summary else out.with_suffix(".md")
+    gradebook.write_csv(rows, out)
+    as_html = summary.suffix.lower() in (".html", ".htm")
+    text = gradebook.summary_html(rows) if as_html else gradebook.summary_markdown(rows)
+    summary.write_text(text, encoding="utf-8")
+    minutes = (time.monotonic() - start) / 60
+    print(
+        f"wrote {out} ({len(rows)} rows) and {summary}; {len(submissions)} file(s) in "
+        f"{minutes:.1f} min ({len(submissions) / max(minutes, 1e-9):.1f} per minute)"
+    )
+    return 0
+
+
+def progress_command(args) -> int:
+    from . import gradebook
+
+    setup = _grading_setup(args, "progress")
+    if setup is None:
+        return 2
+    exercises, limits, jobs = setup
+    folder = Path(args.folder)
+    notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
+    if not notebooks or not notebooks[0].exists():
+        print(f"progress: no notebooks in {folder}", file=sys.stderr)
+        return 2
+    print(f"running the checks of {len(notebooks)} notebook(s) in {folder} ...", file=sys.stderr)
+    submissions = gradebook.find_submissions(notebooks)
+    print(gradebook.progress_table(gradebook.grade_all(submissions, exercises, limits, jobs)))
+    return 0
+
+
+def _add_run_options(parser) -> None:
+    parser.add_argument(
+        "--exercises",
+        default=str(REPO / "exercises"),
+        help="the released exercises to grade against (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        help="seconds a notebook may run in all (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=120,
+        help="seconds a cell may run before it is interrupted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=4,
+        help="GB of memory a notebook may use (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="notebooks run at a time (default: one per CPU core)"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="full-size training cells instead of FAST mode (checks are the same)",
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gan-course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,7 +269,26 @@ def main(argv=None) -> int:
     rel.add_argument("--check", action="store_true", help="only report what is out of date")
     cln = sub.add_parser("clean", help="strip outputs and metadata from notebooks, in place")
     cln.add_argument("notebooks", nargs="+")
+    sld = sub.add_parser("slides", help="give lesson cells slide types for jupyterlab-rise")
+    sld.add_argument("notebooks", nargs="*", help="default: every lesson in notebooks/")
+    sld.add_argument("--check", action="store_true", help="only report what is missing")
+    grd = sub.add_parser(
+        "grade", help="grade a class's exercise notebooks into a CSV and a summary"
+    )
+    grd.add_argument("submissions", nargs="+", help="notebooks, or folders (one per learner)")
+    grd.add_argument("--out", default="grades.csv", help="the CSV to write (default: %(default)s)")
+    grd.add_argument("--summary", help="the summary, .md or .html (default: next to --out, .md)")
+    _add_run_options(grd)
+    prg = sub.add_parser("progress", help="which exercises and tasks pass in your copy")
+    prg.add_argument("folder", nargs="?", default=str(REPO / "exercises"))
+    _add_run_options(prg)
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        return grade_command(args)
+    if args.command == "slides":
+        return slides_command(args)
+    if args.command == "progress":
+        return progress_command(args)
     if args.command == "doctor":
         return doctor()
     if args.command == "clean":

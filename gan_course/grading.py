@@ -1,0 +1,399 @@
+"""Grading exercise notebooks: rebuild each from the released exercise, run it, read the checks.
+
+A submission is never trusted and never touched. Its bytes are read once; the notebook that runs
+is rebuilt from the released exercise (`exercises/NN_*.ipynb`): the learner's answer cells (those
+the exercise leaves as `# YOUR CODE HERE`) and any cells they added are kept, every other cell,
+checks included, is the original. Like nbgrader's checksums, a check cell the learner edited or
+deleted is noticed and reported, and the original runs instead.
+
+Each rebuilt notebook runs in a fresh kernel, in a subprocess of its own, in a temporary folder,
+with a time limit per cell (the kernel is interrupted and the next cell runs), a time limit for the
+whole notebook and a memory cap (the process tree is killed). The runner saves the notebook after
+every cell, so whatever ran before a crash is still graded. Every outcome, a crash included,
+becomes a `TaskResult`: passed, failed (with the check's message and hint), not implemented, or
+error (with what happened).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented", "error"
+STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, ERROR)
+ANSWER_MARK = "# YOUR CODE HERE"
+CHECK_CALL = re.compile(r"^\s*(check_\w+)\(.*\)\s*$")
+GRADER_KEY = "gan_course_grader"  # metadata the runner writes; the learner's notebook never has it
+
+
+class GradingError(RuntimeError):
+    """Something about the set-up, not a submission, is wrong (no exercises to grade against)."""
+
+
+@dataclass
+class TaskResult:
+    learner: str
+    file: str
+    exercise: str
+    task: str  # the check's name without `check_`; "" when the whole notebook could not be graded
+    status: str
+    message: str = ""
+    notes: str = ""
+
+
+@dataclass
+class Exercise:
+    """A released exercise notebook, and which of its cells are answers and which are checks."""
+
+    name: str  # "05_training_loop"
+    notebook: nbformat.NotebookNode
+    answers: dict[str, set[str]] = field(default_factory=dict)  # cell id -> names it defines
+    checks: dict[str, str] = field(default_factory=dict)  # cell id -> task name
+
+    @classmethod
+    def load(cls, path: Path) -> Exercise:
+        nb = nbformat.read(path, as_version=4)
+        exercise = cls(path.stem, nb)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if ANSWER_MARK in cell.source:
+                exercise.answers[cell.id] = defined_names(cell.source)
+            elif match := CHECK_CALL.match(cell.source):
+                exercise.checks[cell.id] = match.group(1).removeprefix("check_")
+        return exercise
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.checks.values())
+
+
+def load_exercises(folder: Path) -> dict[str, Exercise]:
+    exercises = {p.stem: Exercise.load(p) for p in sorted(Path(folder).glob("[0-9]*.ipynb"))}
+    if not exercises:
+        raise GradingError(
+            f"no exercise notebooks in {folder}: pass the released exercises with --exercises "
+            "(in the course's repository they are in exercises/)"
+        )
+    return exercises
+
+
+def defined_names(source: str) -> set[str]:
+    """Top-level functions, classes and variables a cell defines (empty if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(source.strip().encode()).hexdigest()
+
+
+# --- which exercise, and the notebook that will run ---------------------------------------------
+
+
+def identify(nb: nbformat.NotebookNode, filename: str, exercises: dict[str, Exercise]) -> Exercise:
+    """The exercise a submission answers: by shared cell ids, else by its NN_ file-name prefix."""
+    ids = {cell.get("id") for cell in nb.cells}
+    shared = {name: len(ids & {c.id for c in ex.notebook.cells}) for name, ex in exercises.items()}
+    best = max(shared, key=shared.get)
+    if shared[best] > 0:
+        return exercises[best]
+    number = re.search(r"(?<!\d)(\d{2})(?!\d)", Path(filename).stem)
+    for name, exercise in exercises.items():
+        if number and name.startswith(number.group(1) + "_"):
+            return exercise
+    raise ValueError(
+        "cannot tell which exercise this is: it shares no cells with any released exercise and "
+        f"its name has no exercise number (one of {', '.join(exercises)})"
+    )
+
+
+def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
+    """The notebook to run, and notes on what differed: original cells with the learner's answers.
+
+    The learner's cells are matched to the exercise's by `_match`; cells the learner added are
+    kept after the original cell they followed. Check cells always run as released, preceded
+    by a fresh import of the check so that a learner's own `check_...` cannot stand in for it.
+    """
+    mine_of = _match(exercise, submitted)
+    original_of = {id(cell): cell_id for cell_id, cell in mine_of.items()}
+    added: dict[str | None, list] = {}
+    anchor = None
+    for cell in submitted.cells:
+        if id(cell) in original_of:
+            anchor = original_of[id(cell)]
+        elif cell.cell_type == "code" and cell.source.strip():
+            added.setdefault(anchor, []).append(cell.source)
+
+    notes, changed = [], 0
+    run = nbformat.v4.new_notebook(metadata=dict(exercise.notebook.metadata))
+    first_code = next(c.id for c in exercise.notebook.cells if c.cell_type == "code")
+    for cell in exercise.notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        mine = mine_of.get(cell.id)
+        if cell.id in exercise.answers:
+            source = cell.source if mine is None else mine.source
+            if mine is None:
+                notes.append(f"the answer cell for {_after(exercise, cell.id)} is missing")
+            run.cells.append(_code(source, role="answer", task=_after(exercise, cell.id)))
+        elif cell.id in exercise.checks:
+            task = exercise.checks[cell.id]
+            if mine is None:
+                notes.append(f"the check cell of {task} was deleted")
+            elif digest(mine.source) != digest(cell.source):
+                notes.append(f"the check cell of {task} was edited")
+            imports = f"from gan_course.checks import check_{task}  # the grader's own check\n"
+            run.cells.append(_code(imports + cell.source, role="check", task=task))
+        else:
+            changed += mine is not None and digest(mine.source) != digest(cell.source)
+            run.cells.append(_code(cell.source, role="course"))
+        for extra in added.get(cell.id, []) + (
+            added.get(None, []) if cell.id == first_code else []
+        ):
+            run.cells.append(_code(extra, role="added", task=_after(exercise, cell.id)))
+    if any("check cell" in note for note in notes):
+        notes.append("graded with the original checks")
+    if changed:
+        notes.append(f"{changed} course cell(s) differ from the exercise; the originals ran")
+    if extra_count := sum(map(len, added.values())):
+        notes.append(f"{extra_count} cell(s) of the learner's own were kept")
+    return run, notes
+
+
+def _match(exercise: Exercise, submitted: nbformat.NotebookNode) -> dict:
+    """Original code cell id -> the learner's cell that stands for it.
+
+    By cell id first; a cell without a matching id (an old copy, a pasted cell) matches an answer
+    cell when it defines the same names, and any other cell when its source is the same.
+    """
+    by_id = {cell.get("id"): cell for cell in submitted.cells if cell.get("id")}
+    originals = [cell for cell in exercise.notebook.cells if cell.cell_type == "code"]
+    matched = {cell.id: by_id[cell.id] for cell in originals if cell.id in by_id}
+    taken = {id(cell) for cell in matched.values()}
+    for cell in originals:
+        if cell.id in matched:
+            continue
+        names = exercise.answers.get(cell.id)
+        candidates = [
+            mine
+            for mine in submitted.cells
+            if mine.cell_type == "code"
+            and id(mine) not in taken
+            and (
+                names <= defined_names(mine.source)
+                if names
+                else names is None and digest(mine.source) == digest(cell.source)
+            )
+        ]
+        if candidates:
+            matched[cell.id] = candidates[-1] if names else candidates[0]
+            taken.add(id(matched[cell.id]))
+    return matched
+
+
+def _after(exercise: Exercise, cell_id: str) -> str:
+    """The task whose check follows a cell: the task that cell's code is for."""
+    ids = [c.id for c in exercise.notebook.cells]
+    for later in ids[ids.index(cell_id) :]:
+        if later in exercise.checks:
+            return exercise.checks[later]
+    return ""
+
+
+def _code(source: str, role: str, task: str = "") -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata[GRADER_KEY] = {"role": role, "task": task}
+    return cell
+
+
+# --- running it ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Limits:
+    notebook_seconds: float = 600
+    cell_seconds: float = 120
+    memory_bytes: int = 4 << 30
+    fast: bool = True
+    threads: int = 1
+
+
+def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.NotebookNode:
+    """Run `nb` in a fresh kernel in a subprocess; return it executed as far as it got.
+
+    The notebook's metadata[GRADER_KEY]["stopped"] says why it stopped early, if it did.
+    """
+    import psutil
+
+    with tempfile.TemporaryDirectory(prefix="gan-course-grade-") as folder:
+        path = Path(folder) / "submission.ipynb"
+        nbformat.write(nb, path)
+        env = dict(os.environ, OMP_NUM_THREADS=str(limits.threads), MPLBACKEND="Agg")
+        env["GAN_COURSE_FAST"] = "1" if limits.fast else "0"
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "gan_course.grading", str(path), str(limits.cell_seconds)],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: a kill takes the kernel with it
+        )
+        stopped, start = None, time.monotonic()
+        while runner.poll() is None:
+            if time.monotonic() - start > limits.notebook_seconds:
+                stopped = f"the notebook ran over its time limit ({limits.notebook_seconds:g} s)"
+            elif _tree_memory(psutil, runner.pid) > limits.memory_bytes:
+                stopped = f"it used more than the memory cap ({limits.memory_bytes / 2**30:g} GB)"
+            if stopped:
+                _kill_tree(psutil, runner.pid)
+                break
+            time.sleep(0.1)
+        stderr = runner.communicate()[1].decode(errors="replace")
+        ran = nbformat.read(path, as_version=4)
+        info = ran.metadata.setdefault(GRADER_KEY, {})
+        if stopped or runner.returncode not in (0, None):
+            info.setdefault("stopped", stopped or f"the runner failed: {stderr.strip()[-300:]}")
+        return ran
+
+
+def _tree_memory(psutil, pid: int) -> int:
+    try:
+        root = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+def _kill_tree(psutil, pid: int) -> None:
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=10)
+
+
+def _runner(path: Path, cell_seconds: float) -> None:
+    """In the subprocess: run the notebook cell by cell, saving after each (nbclient)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=cell_seconds,
+        interrupt_on_timeout=True,  # a cell that runs too long is interrupted; the next one runs
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    info = nb.metadata.setdefault(GRADER_KEY, {})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            cell.metadata[GRADER_KEY]["running"] = True
+            nbformat.write(nb, path)  # if the process dies now, the grader knows where
+            start = time.monotonic()
+            try:
+                client.execute_cell(cell, index)
+            except DeadKernelError:
+                info["stopped"] = "the kernel died (a crash, or os._exit in the code)"
+                break
+            finally:
+                cell.metadata[GRADER_KEY].pop("running")
+                cell.metadata[GRADER_KEY]["seconds"] = round(time.monotonic() - start, 2)
+                nbformat.write(nb, path)
+            if client.kc is None or not client.km.is_alive():
+                info["stopped"] = "the kernel died (a crash, or os._exit in the code)"
+                break
+
+
+# --- what the outputs say -----------------------------------------------------------------------
+
+
+def read_results(ran: nbformat.NotebookNode, limits: Limits) -> dict[str, tuple[str, str]]:
+    """task -> (status, message), from the outputs of each check cell and the cells before it."""
+    stopped = ran.metadata.get(GRADER_KEY, {}).get("stopped")
+    results, trouble = (
+        {},
+        [],
+    )  # trouble: what went wrong in the learner's cells since the last check
+    for cell in ran.cells:
+        info = cell.metadata.get(GRADER_KEY, {})
+        error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+        timed_out = error is not None and error.ename == "KeyboardInterrupt"
+        if info.get("running"):
+            trouble.append(f"{stopped or 'the run stopped'} while running this task's code")
+        elif timed_out and info.get("seconds", 0) >= limits.cell_seconds * 0.9:
+            trouble.append(
+                f"the cell for {info.get('task') or 'this task'} ran over the time limit "
+                f"({limits.cell_seconds:g} s) and was interrupted (an endless loop?)"
+            )
+        elif error is not None and info.get("role") in ("answer", "added", "course"):
+            where = f"the cell for {info['task']}" if info.get("task") else "a course cell"
+            trouble.append(f"{where} raised {error.ename}: {_first_line(error.evalue)}")
+        if info.get("role") != "check":
+            continue
+        task = info["task"]
+        if info.get("running") or cell.get("execution_count") is None:
+            reason = trouble[-1] if trouble else (stopped or "the run stopped before this check")
+            results[task] = (ERROR, f"not checked: {reason}")
+        elif error is not None:
+            results[task] = _from_error(error, trouble, timed_out, limits)
+        elif any("✔" in o.get("text", "") for o in cell.outputs if o.output_type == "stream"):
+            results[task] = (PASSED, "")
+        else:
+            results[task] = (ERROR, "the check printed no verdict")
+        trouble = []
+    return results
+
+
+def _from_error(error, trouble: list[str], timed_out: bool, limits: Limits) -> tuple[str, str]:
+    if error.ename == "NotImplementedYet":
+        return NOT_IMPLEMENTED, "not implemented yet"
+    if error.ename in ("CheckFailed", "LearnerError"):  # the check's own message, with its hint
+        message = _strip_ansi("\n".join(error.traceback)) or error.evalue
+        return (FAILED if error.ename == "CheckFailed" else ERROR), message
+    if timed_out:
+        return (
+            ERROR,
+            f"the check ran over the time limit ({limits.cell_seconds:g} s): an endless loop?",
+        )
+    message = f"{error.ename}: {_first_line(error.evalue)}"
+    return ERROR, (f"{'; '.join(trouble)}; then the check got {message}" if trouble else message)
+
+
+def _first_line(text: str) -> str:
+    return _strip_ansi(text).strip().splitlines()[0] if text.strip() else ""
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+if __name__ == "__main__":
+    _runner(Path(sys.argv[1]), float(sys.argv[2]))

@@ -1,0 +1,305 @@
+"""`gan-course grade` and `progress` on a class of real notebooks, hostile ones included.
+
+The class is graded once (module fixture): each learner's notebook is exercise 05 with some
+answers filled in from the solution and, for the hostile ones, something a grader must survive.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import nbformat
+import pytest
+
+from gan_course import gradebook
+from gan_course.cli import main
+from gan_course.grading import Exercise, identify, load_exercises, rebuild
+
+from .conftest import REPO
+
+EXERCISE = REPO / "exercises" / "05_training_loop.ipynb"
+SOLUTION = REPO / "solutions" / "05_training_loop.ipynb"
+TASKS = ["d_step", "g_step", "train_loop"]
+
+
+def solution_sources() -> dict[str, str]:
+    """Answer cell id -> the solution's code (nbgrader markers stripped)."""
+    exercise = Exercise.load(EXERCISE)
+    solution = {c.id: c.source for c in nbformat.read(SOLUTION, as_version=4).cells}
+    keep = lambda source: "\n".join(  # noqa: E731
+        line
+        for line in source.splitlines()
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
+    return {cell_id: keep(solution[cell_id]) for cell_id in exercise.answers}
+
+
+def answer_ids() -> dict[str, str]:
+    """task -> the id of its answer cell."""
+    return dict(zip(TASKS, Exercise.load(EXERCISE).answers, strict=True))
+
+
+def learner_notebook(answers: dict[str, str] | None = None, edit=None) -> str:
+    """Exercise 05 as a learner saves it: `answers` maps a task to its answer cell's code
+    ("solution" for the reference); `edit(nb)` may change anything else."""
+    nb = nbformat.read(EXERCISE, as_version=4)
+    ids, reference = answer_ids(), solution_sources()
+    for task, code in (answers or {}).items():
+        cell = next(c for c in nb.cells if c.id == ids[task])
+        cell.source = reference[ids[task]] if code == "solution" else code
+    if edit:
+        edit(nb)
+    return nbformat.writes(nb)
+
+
+SOLVED = dict.fromkeys(TASKS, "solution")
+
+
+def _edit_check(nb):
+    cell = next(c for c in nb.cells if c.source.startswith("check_d_step"))
+    cell.source = 'print("✔ d_step: all good")'
+
+
+def _fake_check_and_delete_one(nb):
+    # a home-made check that always passes, and the g_step check cell deleted
+    nb.cells.insert(2, nbformat.v4.new_code_cell('def check_d_step(fn):\n    print("✔ d_step")'))
+    nb.cells = [c for c in nb.cells if not c.source.startswith("check_g_step")]
+
+
+def _added_cell(nb):
+    nb.cells.insert(3, nbformat.v4.new_code_cell("HELPER = 42  # a cell of my own"))
+
+
+def _no_ids(nb):
+    # an old copy: no cell ids, a cell of its own before the answers
+    for cell in nb.cells:
+        cell.pop("id", None)
+    nb.nbformat_minor = 4
+
+
+CLASS = {
+    "ada/05_training_loop.ipynb": learner_notebook(SOLVED),
+    "ben/05_training_loop.ipynb": learner_notebook(),
+    "cy/05_training_loop.ipynb": learner_notebook(
+        {
+            "d_step": "solution",
+            # labels swapped: a plausible wrong answer, rejected by the check with a hint
+            "g_step": "def g_step(generator, discriminator, g_optimizer, noise, loss_fn=None):\n"
+            "    g_optimizer.zero_grad()\n"
+            "    fake_logits = discriminator(generator(noise).detach())\n"
+            "    loss = torch.nn.functional.softplus(fake_logits).mean()\n"
+            "    loss.backward()\n"
+            "    g_optimizer.step()\n"
+            "    return {'g_loss': loss.item()}",
+        }
+    ),
+    # an endless loop at the top level of an answer cell, then two good answers
+    "dee/05_training_loop.ipynb": learner_notebook(
+        {"d_step": "while True:\n    pass", "g_step": "solution", "train_loop": "solution"}
+    ),
+    # an endless loop inside the function, reached only by its check
+    "eve/05_training_loop.ipynb": learner_notebook(
+        {
+            "d_step": "solution",
+            "g_step": "def g_step(*args, **kwargs):\n    while True:\n        pass",
+        }
+    ),
+    # an exception at import
+    "fay/05_training_loop.ipynb": learner_notebook(
+        {"d_step": "import a_module_that_does_not_exist\n", "g_step": "solution"}
+    ),
+    # the kernel dies in the middle
+    "gus/05_training_loop.ipynb": learner_notebook(
+        {"d_step": "solution", "g_step": "import os\nos._exit(3)"}
+    ),
+    # deletes every file it can reach from its working folder
+    "hal/05_training_loop.ipynb": learner_notebook(
+        {
+            "d_step": "import os, shutil\nfor name in os.listdir('.'):\n"
+            "    shutil.rmtree(name, ignore_errors=True) if os.path.isdir(name) "
+            "else os.remove(name)\n" + solution_sources()[answer_ids()["d_step"]],
+        }
+    ),
+    # edits a check cell, and another learner writes a check of their own and deletes one
+    "ida/05_training_loop.ipynb": learner_notebook({}, edit=_edit_check),
+    "jo/05_training_loop.ipynb": learner_notebook({}, edit=_fake_check_and_delete_one),
+    # memory: allocates until stopped
+    "kim/05_training_loop.ipynb": learner_notebook(
+        {"d_step": "chunks = []\nwhile True:\n    chunks.append(b'x' * (50 << 20))"}
+    ),
+    "lou/05_training_loop.ipynb": learner_notebook(SOLVED, edit=_added_cell),
+    "max/old_copy_05.ipynb": learner_notebook(SOLVED, edit=_no_ids),
+    "ned/05_training_loop.ipynb": learner_notebook(SOLVED)[:500],  # truncated: corrupt
+    "ola/answers.py": "def d_step(): ...\n",
+    "pam/05_training_loop.ipynb": json.dumps({"cells": "not a list"}),
+    "quinn/notes.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
+}
+
+
+def _digest(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    for name, text in CLASS.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    before = _digest(folder)
+    out = tmp_path_factory.mktemp("out")
+    argv = [str(folder), "--out", str(out / "grades.csv"), "--jobs", "2"]
+    argv += ["--timeout", "150", "--cell-timeout", "20", "--memory", "2.5"]
+    assert main(["grade", *argv]) == 0
+    with open(out / "grades.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {"rows": rows, "before": before, "after": _digest(folder), "out": out}
+
+
+def status(graded, learner):
+    return {r["task"]: r["status"] for r in graded["rows"] if r["learner"] == learner}
+
+
+def rows_of(graded, learner):
+    return [r for r in graded["rows"] if r["learner"] == learner]
+
+
+def test_no_submission_is_changed_and_every_file_has_rows(graded):
+    assert graded["after"] == graded["before"]
+    learners = {name.split("/")[0] for name in CLASS}
+    assert {r["learner"] for r in graded["rows"]} == learners
+
+
+def test_the_reference_passes_and_the_untouched_stub_is_not_implemented(graded):
+    assert status(graded, "ada") == dict.fromkeys(TASKS, "passed")
+    assert status(graded, "ben") == dict.fromkeys(TASKS, "not implemented")
+
+
+def test_a_wrong_answer_fails_with_the_checks_hint(graded):
+    assert status(graded, "cy") == {
+        "d_step": "passed",
+        "g_step": "failed",
+        "train_loop": "not implemented",
+    }
+    failed = next(r for r in rows_of(graded, "cy") if r["task"] == "g_step")
+    assert "✘ g_step" in failed["message"] and "hint" in failed["message"]
+
+
+def test_an_endless_loop_is_interrupted_and_the_rest_is_graded(graded):
+    dee = {r["task"]: r for r in rows_of(graded, "dee")}
+    assert dee["d_step"]["status"] == "error" and "time limit" in dee["d_step"]["message"]
+    assert dee["g_step"]["status"] == "passed"
+    # train_loop calls d_step, which never got defined: an error that names it
+    assert dee["train_loop"]["status"] == "error" and "d_step" in dee["train_loop"]["message"]
+    eve = {r["task"]: r for r in rows_of(graded, "eve")}
+    assert eve["d_step"]["status"] == "passed"
+    assert eve["g_step"]["status"] == "error" and "time limit" in eve["g_step"]["message"]
+
+
+def test_an_exception_at_import_is_reported_with_its_cause(graded):
+    fay = {r["task"]: r for r in rows_of(graded, "fay")}
+    assert fay["d_step"]["status"] == "error"
+    assert "a_module_that_does_not_exist" in fay["d_step"]["message"]
+    assert fay["g_step"]["status"] == "passed"
+
+
+def test_a_dead_kernel_keeps_what_was_graded_before_it(graded):
+    gus = {r["task"]: r for r in rows_of(graded, "gus")}
+    assert gus["d_step"]["status"] == "passed"
+    for task in ("g_step", "train_loop"):
+        assert gus[task]["status"] == "error" and "kernel died" in gus[task]["message"]
+
+
+def test_a_notebook_that_deletes_files_deletes_only_its_own_copy(graded):
+    assert status(graded, "hal")["d_step"] == "passed"
+    assert status(graded, "ada") == dict.fromkeys(TASKS, "passed")
+
+
+def test_edited_or_deleted_check_cells_are_noticed_and_the_originals_run(graded):
+    ida = rows_of(graded, "ida")
+    assert {r["status"] for r in ida} == {"not implemented"}
+    assert "check cell of d_step was edited" in ida[0]["notes"]
+    assert "graded with the original checks" in ida[0]["notes"]
+    jo = rows_of(graded, "jo")
+    assert {r["status"] for r in jo} == {"not implemented"}, "a home-made check must not count"
+    assert "check cell of g_step was deleted" in jo[0]["notes"]
+
+
+def test_a_memory_hog_is_stopped_at_the_cap(graded):
+    kim = {r["task"]: r for r in rows_of(graded, "kim")}
+    assert {r["status"] for r in kim.values()} == {"error"}
+    assert "memory cap" in kim["d_step"]["message"]
+
+
+def test_added_cells_are_kept_and_old_copies_without_ids_are_matched(graded):
+    assert status(graded, "lou") == dict.fromkeys(TASKS, "passed")
+    assert "1 cell(s) of the learner's own were kept" in rows_of(graded, "lou")[0]["notes"]
+    assert status(graded, "max") == dict.fromkeys(TASKS, "passed")
+
+
+def test_files_that_cannot_be_graded_become_one_row_saying_why(graded):
+    messages = {r["learner"]: r["message"] for r in graded["rows"] if not r["task"]}
+    assert "corrupt notebook" in messages["ned"]
+    assert "not a notebook" in messages["ola"]
+    assert "corrupt notebook" in messages["pam"]
+    assert "cannot tell which exercise" in messages["quinn"]
+    assert all(r["status"] == "error" for r in graded["rows"] if not r["task"])
+
+
+def test_the_summary_gives_pass_rates_per_task(graded):
+    text = (graded["out"] / "grades.md").read_text(encoding="utf-8")
+    passing = {"d_step": {"ada", "cy", "eve", "gus", "hal", "lou", "max"}}
+    n = len({r["learner"] for r in graded["rows"] if r["task"] == "d_step"})
+    rate = f"{len(passing['d_step']) / n:.0%}"
+    assert f"| 05_training_loop | d_step | {len(passing['d_step'])} |" in text
+    assert rate in text
+    assert "## What failed, and why" in text and "kim" in text
+
+
+def test_html_summary_and_bad_arguments(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("x")
+    assert (
+        main(
+            [
+                "grade",
+                str(tmp_path / "a.txt"),
+                "--out",
+                str(tmp_path / "g.csv"),
+                "--summary",
+                str(tmp_path / "g.html"),
+            ]
+        )
+        == 0
+    )
+    assert "<table" in (tmp_path / "g.html").read_text()
+    assert main(["grade", str(tmp_path / "nope")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path), "--exercises", str(tmp_path / "empty")]) == 2
+    assert "no exercise notebooks" in capsys.readouterr().err
+
+
+def test_progress_shows_a_learners_tasks(tmp_path, capsys):
+    (tmp_path / "05_training_loop.ipynb").write_text(
+        learner_notebook({"d_step": "solution"}), encoding="utf-8"
+    )
+    assert main(["progress", str(tmp_path), "--cell-timeout", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "✔ d_step" in out and "· g_step" in out and "· train_loop" in out
+    assert "1/3 tasks pass" in out
+
+
+def test_rebuild_keeps_answers_and_restores_checks():
+    exercises = load_exercises(REPO / "exercises")
+    nb = nbformat.reads(learner_notebook(SOLVED, edit=_edit_check), as_version=4)
+    exercise = identify(nb, "whatever.ipynb", exercises)
+    assert exercise.name == "05_training_loop"
+    run, notes = rebuild(exercise, nb)
+    sources = [c.source for c in run.cells]
+    assert any(s.endswith("check_d_step(d_step)") for s in sources)
+    assert not any("all good" in s for s in sources)
+    assert any("d_optimizer.zero_grad()" in s for s in sources)
+    assert notes[0] == "the check cell of d_step was edited"
+    summary = gradebook.summary_markdown([])
+    assert "None." in summary
