@@ -19,7 +19,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SUITES = ("ring", "grid", "digits", "stacked", "conditional", "speed", "grading")  # the order they run in
+# the order they run in
+SUITES = ("ring", "grid", "digits", "stacked", "conditional", "speed", "grading")
 
 
 class SuiteUnavailable(Exception):

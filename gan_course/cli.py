@@ -221,7 +221,12 @@ def progress_command(args) -> int:
         return 2
     print(f"running the checks of {len(notebooks)} notebook(s) in {folder} ...", file=sys.stderr)
     submissions = gradebook.find_submissions(notebooks)
-    print(gradebook.progress_table(gradebook.grade_all(submissions, exercises, limits, jobs)))
+
+    def report(submission, rows):  # a sign of life: a notebook takes 5-15 s
+        print(f"  checked {submission.path.name}", file=sys.stderr)
+
+    rows = gradebook.grade_all(submissions, exercises, limits, jobs, on_done=report)
+    print(gradebook.progress_table(rows))
     return 0
 
 

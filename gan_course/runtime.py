@@ -11,6 +11,10 @@ and takes its sizes from `budget`, e.g. `steps = budget(full=4000, fast=60)`.
 
 `GAN_COURSE_FAST=1` (what the tests set) shrinks every run to seconds while still executing every
 line; `budget` is the one place that reads it, so a notebook never tests FAST itself.
+
+`GAN_COURSE_PRETRAINED=1` (an instructor starts JupyterLab with it) makes `use_pretrained()` True:
+lessons 05, 07 and 10 then load the course's trained weights (`gan_course.assets`) instead of
+training, so a class never waits for a run.
 """
 
 from __future__ import annotations
@@ -23,11 +27,25 @@ import torch
 
 FAST_ENV = "GAN_COURSE_FAST"
 DEVICE_ENV = "GAN_COURSE_DEVICE"
+PRETRAINED_ENV = "GAN_COURSE_PRETRAINED"
+
+
+def _switched_on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def is_fast() -> bool:
     """True when `GAN_COURSE_FAST` is set to something other than "", "0", "false" or "no"."""
-    return os.environ.get(FAST_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return _switched_on(FAST_ENV)
+
+
+def use_pretrained() -> bool:
+    """True when `GAN_COURSE_PRETRAINED` is set (to anything but "", "0", "false" or "no").
+
+    A lesson's setup cell reads it once, `PRETRAINED = use_pretrained()`, and its training cell
+    then loads the course's weights (`gan_course.assets.load_pretrained`) instead of training.
+    """
+    return _switched_on(PRETRAINED_ENV)
 
 
 def budget(full, fast):

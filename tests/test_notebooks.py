@@ -8,12 +8,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 import textwrap
 
 import nbformat
 import pytest
+
+from gan_course.slides import slide_problems
 
 from .conftest import REPO
 
@@ -61,7 +64,7 @@ def test_notebook_is_stored_clean_with_the_python3_kernel(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "JupyterLab would ask"
-    assert set(nb.metadata) <= {"kernelspec", "language_info"}, sorted(nb.metadata)
+    assert set(nb.metadata) <= {"kernelspec", "language_info", "rise"}, sorted(nb.metadata)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"cell {i} has output"
@@ -146,3 +149,25 @@ def test_ruff_is_clean_over_package_tests_and_notebooks():
             [sys.executable, "-m", "ruff", *args], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stdout + run.stderr
+
+
+def session_plan_lessons() -> set[str]:
+    """The lessons the instructor guide's session plans link to."""
+    plans = sorted((REPO / "docs").glob("session-*.md"))
+    assert plans, "docs/ has no session plans"
+    text = "".join(p.read_text(encoding="utf-8") for p in plans)
+    return set(re.findall(r"\.\./notebooks/(\d\d_\w+)\.ipynb", text))
+
+
+def test_session_plans_link_lessons_that_exist():
+    used = session_plan_lessons()
+    assert used, "the session plans link no lesson"
+    assert used <= set(LESSONS), sorted(used - set(LESSONS))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_has_slide_metadata_for_rise(name):
+    nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert slide_problems(nb) == [], "run `gan-course slides`"
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds.count("slide") >= 3, "a lesson is more than one or two slides"

@@ -129,3 +129,31 @@ def test_doctor_fails_clearly_when_shipped_weights_are_corrupt(monkeypatch, tmp_
     assert cli.main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "digits_classifier.pt" in out and "does not match its checksum" in out
+
+
+def test_slides_command_marks_headings_and_keeps_hand_made_choices(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("setup()"),
+        nbformat.v4.new_markdown_cell("## A section"),
+        nbformat.v4.new_code_cell("plot()"),
+        nbformat.v4.new_markdown_cell("What the plot shows."),
+        nbformat.v4.new_markdown_cell("More of the same thought."),
+        nbformat.v4.new_code_cell("aside()"),
+    ]
+    nb.cells[6].metadata["slideshow"] = {"slide_type": "skip"}  # an instructor's own choice
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(nb, path)
+    assert cli.main(["slides", "--check", str(path)]) == 1
+    assert "cell 0 has slide type None" in capsys.readouterr().out
+    assert cli.main(["slides", str(path)]) == 0
+    marked = nbformat.read(path, as_version=4)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in marked.cells]
+    assert kinds == ["slide", "-", "slide", "-", "subslide", "-", "skip"]
+    assert marked.metadata.rise["scroll"] is True
+    assert cli.main(["slides", "--check", str(path)]) == 0
+    marked.cells[2].metadata["slideshow"]["slide_type"] = "fragment"  # a heading must start one
+    nbformat.write(marked, path)
+    assert cli.main(["slides", "--check", str(path)]) == 1
+    assert "cell 2 is a section heading" in capsys.readouterr().out

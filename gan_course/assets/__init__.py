@@ -2,7 +2,25 @@
 
 * `digits_classifier.pt`: `gan_course.models.classifier.DigitsClassifier` trained on the
   bundled digits' train split by `python -m gan_course.assets.train_classifier`.
+* `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`: the generators of lessons 05,
+  07 and 10 after the lesson's own full training run, made by
+  `python -m gan_course.assets.make_weights NAME` (seeded, one CPU thread). A lesson loads them
+  instead of training when `gan_course.runtime.use_pretrained()` is True.
 * `checksums.json`: the SHA-256 of each file, checked by `verified_path` before anything loads.
+
+A lesson's weights file is a dict that `torch.load(..., weights_only=True)` reads (tensors,
+numbers, strings, lists, dicts; no code):
+
+    format            "gan-course-pretrained-v1"
+    made_by           the command that remakes the file
+    generator         G's state_dict, and generator_hparams the arguments G was built with
+    config            the run's TrainConfig as a dict
+    history           {metric: float32 tensor (steps,)}: what `train_gan`'s History held
+
+and, where the lesson looks back at its run, more: `discriminator` (+ `_hparams`),
+`g_optimizer`/`d_optimizer` (lesson 05, so its checkpoint can be resumed), `snapshots`
+(lesson 05: {step: {"generator": state_dict, "discriminator": state_dict}}) and `progression`
+(lesson 07: {step: images (16, 1, 16, 16)} of one fixed batch of noise).
 """
 
 from __future__ import annotations
@@ -11,13 +29,31 @@ import hashlib
 import json
 from pathlib import Path
 
+import torch
+from torch import nn
+
 ASSETS_DIR = Path(__file__).resolve().parent
-SCRIPTS = {"digits_classifier.pt": "python -m gan_course.assets.train_classifier"}
+CHECKSUMS = "checksums.json"
+PRETRAINED_FORMAT = "gan-course-pretrained-v1"
+SCRIPTS = {
+    "digits_classifier.pt": "python -m gan_course.assets.train_classifier",
+    "ring_gan_05.pt": "python -m gan_course.assets.make_weights ring_gan_05.pt",
+    "dcgan_digits_07.pt": "python -m gan_course.assets.make_weights dcgan_digits_07.pt",
+    "conditional_gan_10.pt": "python -m gan_course.assets.make_weights conditional_gan_10.pt",
+}
 
 
 def sha256(path: Path) -> str:
     """The SHA-256 of a file, as hex: what checksums.json records."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def record_checksum(path: Path, folder: Path = ASSETS_DIR) -> None:
+    """Write `path`'s SHA-256 into `folder`/checksums.json, keeping the other files' entries."""
+    table_path = Path(folder) / CHECKSUMS
+    table = json.loads(table_path.read_text()) if table_path.is_file() else {}
+    table[Path(path).name] = sha256(path)
+    table_path.write_text(json.dumps(dict(sorted(table.items())), indent=2) + "\n")
 
 
 class AssetError(RuntimeError):
@@ -30,7 +66,7 @@ def verified_path(name: str, folder: Path = ASSETS_DIR) -> Path:
     if not path.is_file():
         raise AssetError(f"{path} is missing. Make it with `{remake}`.")
     try:
-        expected = json.loads((Path(folder) / "checksums.json").read_text())[name]
+        expected = json.loads((Path(folder) / CHECKSUMS).read_text())[name]
     except (OSError, ValueError, KeyError) as err:
         raise AssetError(
             f"no checksum for {name} in {folder}/checksums.json ({type(err).__name__}: {err}). "
@@ -43,4 +79,135 @@ def verified_path(name: str, folder: Path = ASSETS_DIR) -> Path:
             f"{expected[:12]}…): the file is corrupt or was changed. Remake it with `{remake}` "
             "(or restore it with git)."
         )
+    return path
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def read_pretrained(name: str, folder: Path | None = None, map_location="cpu") -> dict:
+    """Everything in weights file `name`, checksum verified, loaded with `weights_only=True`.
+
+    A plain state_dict (`digits_classifier.pt`) comes back as it is; a lesson's file as the
+    dict described in this module's docstring. Raises `AssetError` when the file is missing,
+    fails its checksum, or cannot be read.
+    """
+    path = verified_path(name) if folder is None else verified_path(name, folder)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # a truncated zip, a pickle that is not ours, ...
+        raise AssetError(
+            f"{path} could not be read ({type(err).__name__}: {err}): the file is corrupt. "
+            f"Remake it with `{SCRIPTS.get(name, 'the script that made it')}` "
+            "(or restore it with git)."
+        ) from err
+
+
+def _state_dict(name: str, payload: dict, key: str) -> dict:
+    """The state_dict at `key` ("generator", "snapshots/1000/generator", ...) of a payload."""
+    if payload.get("format") != PRETRAINED_FORMAT:
+        if all(isinstance(v, torch.Tensor) for v in payload.values()):
+            return payload  # a plain state_dict: the file holds one model only
+        raise AssetError(f"{name} is not a gan-course weights file (no format {PRETRAINED_FORMAT})")
+    node = payload
+    for part in key.split("/"):
+        if isinstance(node, dict) and part not in node and part.isdigit():
+            part = int(part)  # snapshot steps are stored as ints
+        if not isinstance(node, dict) or part not in node:
+            keys = sorted(map(str, node)) if isinstance(node, dict) else []
+            raise AssetError(f"{name} holds no {key!r} (at {part!r} it holds {keys})")
+        node = node[part]
+    return node
+
+
+def _mismatch(state: dict, model: nn.Module) -> str:
+    """What differs between a state_dict and `model`'s: keys and shapes ("" when it fits)."""
+    mine = model.state_dict()
+    missing = [k for k in mine if k not in state]
+    unexpected = [k for k in state if k not in mine]
+    shapes = [
+        f"{k}: file {tuple(state[k].shape)}, model {tuple(mine[k].shape)}"
+        for k in mine
+        if k in state and state[k].shape != mine[k].shape
+    ]
+    parts = [
+        f"missing keys {missing}" if missing else "",
+        f"unexpected keys {unexpected}" if unexpected else "",
+        f"shape mismatches: {'; '.join(shapes)}" if shapes else "",
+    ]
+    return "; ".join(p for p in parts if p)
+
+
+def load_pretrained(
+    name: str,
+    model: nn.Module,
+    device=None,
+    *,
+    key: str = "generator",
+    folder: Path | None = None,
+) -> nn.Module:
+    """Load the weights `key` of file `name` into `model`; return `model`, in eval mode.
+
+    `name` is a file in `gan_course/assets` (see `SCRIPTS`); its checksum is verified first.
+    `key` picks a network in a lesson's file: "generator" (the default), "discriminator", or
+    "snapshots/1000/generator". `device` (default: where `model` already is) is where the
+    weights are mapped and the model moved. Raises `AssetError` when the file is missing,
+    corrupt or changed (naming the command that remakes it), and when the weights do not fit
+    `model` (naming the keys and shapes that differ).
+    """
+    params = [*model.parameters(), *model.buffers()]
+    device = torch.device(device) if device is not None else (params[0].device if params else "cpu")
+    payload = read_pretrained(name, folder, map_location=device)
+    state = _state_dict(name, payload, key)
+    problem = _mismatch(state, model)
+    if problem:
+        built = payload.get(key.rsplit("/", 1)[-1] + "_hparams") if "format" in payload else None
+        mine = getattr(model, "hparams", None)
+        hint = f" The file's was built with {built}; this one with {mine}." if built else ""
+        raise AssetError(
+            f"{name}: {key!r} does not fit this {type(model).__name__}: {problem}.{hint} "
+            "Build the network as the lesson does (recipes: gan_course/assets/make_weights.py)."
+        )
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def pretrained_history(name: str, folder: Path | None = None):
+    """The training history stored in lesson file `name`, as a `gan_course.train.History`."""
+    from ..train import History
+
+    payload = read_pretrained(name, folder)
+    if not isinstance(payload, dict) or "history" not in payload:
+        raise AssetError(f"{name} holds no training history")
+    return History({k: v.tolist() for k, v in payload["history"].items()})
+
+
+def pretrained_checkpoint(name: str, path, folder: Path | None = None) -> Path:
+    """Write lesson file `name` out as a `gan_course.train` checkpoint at `path`; return `path`.
+
+    For files that hold a whole run (both networks, both optimizers, the config and the
+    history: `ring_gan_05.pt`), so that `load_checkpoint` and `train_gan(..., resume_from=path)`
+    continue the course's run exactly as they would continue your own.
+    """
+    import os
+
+    from ..train import CHECKPOINT_FORMAT
+
+    payload = read_pretrained(name, folder)
+    parts = ("generator", "discriminator", "g_optimizer", "d_optimizer", "config", "history")
+    missing = [p for p in parts if p not in payload]
+    if missing:
+        raise AssetError(f"{name} holds no whole run to resume: it lacks {missing}")
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT,
+        **{p: payload[p] for p in parts[:5]},
+        "generator_hparams": payload.get("generator_hparams"),
+        "discriminator_hparams": payload.get("discriminator_hparams"),
+        "history": {k: v.tolist() for k, v in payload["history"].items()},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(checkpoint, tmp)
+    os.replace(tmp, path)  # as `save_checkpoint`: never half a file
     return path

@@ -5,15 +5,15 @@
 It trains `DigitsClassifier` on the bundled digits' train split (1,438 images, 16x16), with
 small random rotations, scalings and shifts as augmentation, reports its accuracy on the
 held-out test split (359 images; it must reach 95 %), and writes `digits_classifier.pt` (a
-state_dict, loaded with `torch.load(..., weights_only=True)`) and `checksums.json` (its
-SHA-256, which `gan_course.metrics.load_digits_classifier` checks). Seeded and run on one CPU
-thread, so a rerun on the same machine gives the same weights.
+state_dict, loaded with `torch.load(..., weights_only=True)`) and its SHA-256 into
+`checksums.json` (which `gan_course.metrics.load_digits_classifier` checks; the other files'
+entries are kept). Seeded and run on one CPU thread, so a rerun on the same machine gives the
+same weights. `python -m gan_course.assets.make_weights digits_classifier.pt` runs it too.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -23,10 +23,9 @@ from torch import Tensor
 
 from ..data import digits_with_labels
 from ..models.classifier import DigitsClassifier
-from . import ASSETS_DIR, sha256
+from . import ASSETS_DIR, CHECKSUMS, record_checksum
 
 WEIGHTS = "digits_classifier.pt"
-CHECKSUMS = "checksums.json"
 MIN_ACCURACY = 0.95
 
 
@@ -77,14 +76,14 @@ def train(epochs: int = 60, batch_size: int = 64, seed: int = 0) -> DigitsClassi
 
 
 def save(model: DigitsClassifier, folder: Path = ASSETS_DIR) -> Path:
-    """Write the state_dict and its checksum into `folder`."""
+    """Write the state_dict into `folder`, and its checksum into `folder`/checksums.json."""
     path = folder / WEIGHTS
     torch.save(model.state_dict(), path)
-    (folder / CHECKSUMS).write_text(json.dumps({WEIGHTS: sha256(path)}, indent=2) + "\n")
+    record_checksum(path, folder)
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
@@ -98,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     path = save(model, args.out)
     size = path.stat().st_size / 1024
     print(f"held-out accuracy {test_acc:.2%}; wrote {path} ({size:.0f} KiB) and {CHECKSUMS}")
+    return path
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+"""Remake the weights that ship in this folder: each one the full run of the lesson it serves.
+
+    python -m gan_course.assets.make_weights                    # all of them (about 5 min)
+    python -m gan_course.assets.make_weights ring_gan_05.pt     # one
+
+Every recipe builds the lesson's networks with `gan_course`'s own code and trains them with
+the lesson's `TrainConfig` and step count (its `budget(full=...)`), from seed 0, on the CPU,
+with one thread: the same arithmetic in the same order, so a rerun on the same machine
+writes the same bytes. Lesson 07's run is also the seed-0 "DCGAN (lesson 07)" row of
+`benchmarks/digits.py`; lesson 10's makes the few random draws the lesson makes before its
+training cell, so that it is the run whose numbers the lesson quotes. Before saving, each
+model must keep the promise its lesson makes (`judge`); then the file is written and its
+SHA-256 recorded in `checksums.json`, which `gan_course.assets.verified_path` and
+`gan-course doctor` check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import runtime
+from ..callbacks import Callback
+from ..data import digit_images, ring_of_8
+from ..latent import generate
+from ..metrics import digit_scores, generator_mode_stats
+from ..models.conditional import ConditionalGenerator, ProjectionDiscriminator, label_accuracy
+from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from ..models.mlp import MLPDiscriminator, MLPGenerator
+from ..train import History, TrainConfig, train_gan
+from . import ASSETS_DIR, PRETRAINED_FORMAT, SCRIPTS, record_checksum, train_classifier
+
+# ------------------------------------------------------------------------------ recording a run
+
+
+class RecordRun(Callback):
+    """Keep what a lesson looks back at: states of G and D at chosen steps, G's images of one
+    fixed batch of noise at chosen steps, and both optimizers' states at the end."""
+
+    def __init__(self, snapshot_steps=(), image_steps=(), noise=None) -> None:
+        self.snapshot_steps = set(snapshot_steps)  # keep G's and D's state_dicts here
+        self.image_steps, self.noise = set(image_steps), noise  # keep G(noise) here
+        self.snapshots, self.progression, self.optimizers = {}, {}, {}
+
+    def on_train_begin(self, state) -> None:
+        self.on_step_end(state)  # step 0
+
+    def on_step_end(self, state) -> None:
+        step = state.history.step
+        if step in self.snapshot_steps:
+            nets = {"generator": state.generator, "discriminator": state.discriminator}
+            self.snapshots[step] = {k: copy.deepcopy(n.state_dict()) for k, n in nets.items()}
+        if step in self.image_steps:
+            self.progression[step] = generate(state.generator, self.noise).cpu()  # eval mode
+
+    def on_train_end(self, state) -> None:
+        for key in ("g_optimizer", "d_optimizer"):
+            self.optimizers[key] = copy.deepcopy(getattr(state, key).state_dict())
+
+
+def payload(name: str, config: TrainConfig, history: History, generator: nn.Module, **extra):
+    """The dict a lesson's weights file holds (see `gan_course.assets`)."""
+    return {
+        "format": PRETRAINED_FORMAT,
+        "made_by": SCRIPTS[name],
+        "generator": generator.state_dict(),
+        "generator_hparams": generator.hparams,
+        "config": asdict(config),
+        "history": {k: torch.tensor(v, dtype=torch.float32) for k, v in history.records.items()},
+        **extra,
+    }
+
+
+# ------------------------------------------------------------------------------ the recipes
+# Each returns (the generator, the file's contents). `steps` is the lesson's full run; tests
+# pass a handful to check that a recipe runs and repeats itself byte for byte.
+
+
+def ring_gan_05(steps: int = 20_000, seed: int = 0):
+    """Lesson 05, "Train on the ring of 8": MLPs 2x128, batch 256, Adam(2e-4, (0.5, 0.999))."""
+    name = "ring_gan_05.pt"
+    runtime.seed_everything(seed)
+    ring = ring_of_8()
+    G = MLPGenerator(latent_dim=2, out_dim=2, hidden=(128, 128))
+    D = MLPDiscriminator(in_dim=2, hidden=(128, 128))
+    config = TrainConfig(steps=steps, batch_size=256)
+    record = RecordRun(snapshot_steps=(steps // 20, steps // 5))  # the lesson's looks back
+    history = train_gan(G, D, ring, config, callbacks=[record])
+    extra = dict(discriminator=D.state_dict(), discriminator_hparams=D.hparams)
+    extra.update(record.optimizers, snapshots=record.snapshots)
+    return G, payload(name, config, history, G, **extra)
+
+
+def dcgan_digits_07(steps: int = 3000, seed: int = 0):
+    """Lesson 07, "Training": DCGAN (latent 32, G width 64, D width 32, DCGAN init), batch 64."""
+    name = "dcgan_digits_07.pt"
+    runtime.seed_everything(seed)
+    images = digit_images("digits", 16, "train")[0]  # (1438, 1, 16, 16)
+    G = DCGANGenerator(latent_dim=32, channels=1, image_size=16, width=64)
+    D = DCGANDiscriminator(channels=1, image_size=16, width=32)
+    G.apply(dcgan_init)
+    D.apply(dcgan_init)
+    at = (0, steps // 30, steps // 10, steps // 3, steps)  # the lesson's fixed-noise progression
+    noise = G.sample_noise(
+        16, generator=torch.Generator().manual_seed(seed)
+    )  # global RNG untouched
+    record = RecordRun(image_steps=at, noise=noise)
+    config = TrainConfig(steps=steps, batch_size=64)
+    history = train_gan(G, D, images, config, callbacks=[record])
+    return G, payload(name, config, history, G, progression=record.progression)
+
+
+def conditional_gan_10(steps: int = 800, seed: int = 0):
+    """Lesson 10: one-hot conditional DCGAN G (width 32) against the projection D, batch 64."""
+    name = "conditional_gan_10.pt"
+    runtime.seed_everything(seed)
+    images, labels = digit_images("digits", 16, "train")
+    torch.randn(3, 2)  # the lesson's draws before training: its first look at the one-hot,
+    nn.Linear(10, 5, bias=False)  # its one-hot-is-an-embedding layer,
+    G = ConditionalGenerator(latent_dim=32, n_classes=10, width=32)
+    G.apply(dcgan_init)
+    G.sample_noise(30)  # and its picture of the untrained G
+    D = ProjectionDiscriminator(n_classes=10, width=32)
+    D.apply(dcgan_init)
+    config = TrainConfig(steps=steps, batch_size=64)
+    history = train_gan(G, D, (images, labels), config)
+    return G, payload(name, config, history, G)
+
+
+# ------------------------------------------------------------------------------ the promises
+# What each lesson's text promises after its full run; the tests hold the shipped files to it.
+
+
+def judge_ring(G) -> tuple[bool, str]:
+    stats = generator_mode_stats(G, ring_of_8())  # lesson 05: 8/8 modes, about 90 % HQ
+    return stats.modes_covered == 8 and stats.high_quality >= 0.8, str(stats)
+
+
+def judge_dcgan(G) -> tuple[bool, str]:
+    scores = digit_scores(G)  # lessons 07/08: FD about 3.3 x the floor, every class
+    ok = scores.fd <= 5 * scores.fd_floor and scores.classes_covered == 10
+    return ok, f"{scores}; FD / floor {scores.fd / scores.fd_floor:.2f}"
+
+
+def judge_conditional(G) -> tuple[bool, str]:
+    score = label_accuracy(G, n_per_class=200)  # lesson 10: about 98 %, every class > 90 %
+    return score.overall >= 0.96 and min(score.per_class) > 0.9, str(score)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    make: Callable  # (steps, seed) -> (generator, payload)
+    judge: Callable  # generator -> (meets the lesson's promise?, what was measured)
+
+
+RECIPES = {
+    "ring_gan_05.pt": Recipe(ring_gan_05, judge_ring),
+    "dcgan_digits_07.pt": Recipe(dcgan_digits_07, judge_dcgan),
+    "conditional_gan_10.pt": Recipe(conditional_gan_10, judge_conditional),
+}
+NAMES = ["digits_classifier.pt", *RECIPES]  # every file this folder ships
+
+
+def make(
+    name: str,
+    folder: Path = ASSETS_DIR,
+    steps: int | None = None,
+    seed: int = 0,
+    judge: bool = True,
+) -> Path:
+    """Train asset `name` (on the CPU, one thread), check it, write it into `folder` with its
+    checksum; return its path. `steps` other than the lesson's (a smoke test) skips the judge."""
+    if name not in NAMES:
+        raise ValueError(f"unknown asset {name!r}; choose from {NAMES}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same arithmetic, so the same weights, every run
+    start = time.perf_counter()
+    try:
+        if name == "digits_classifier.pt":
+            return train_classifier.main(["--out", str(folder), "--seed", str(seed)])
+        recipe = RECIPES[name]
+        G, contents = recipe.make(seed=seed) if steps is None else recipe.make(steps, seed)
+        if judge and steps is None:
+            ok, measured = recipe.judge(G)
+            print(f"{name}: {measured}")
+            if not ok:
+                raise SystemExit(f"{name} misses its lesson's promise: weights not saved")
+        path = folder / name
+        torch.save(contents, path)
+        record_checksum(path, folder)
+        took = time.perf_counter() - start
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB) in {took:.0f} s")
+        return path
+    finally:
+        torch.set_num_threads(threads)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", default=NAMES, help=f"files to remake: {NAMES}")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ASSETS_DIR, help="folder for the weights")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in NAMES]
+    if unknown:
+        parser.error(f"unknown asset(s) {unknown}; choose from {NAMES}")
+    for name in args.names:
+        make(name, args.out, seed=args.seed)
+
+
+if __name__ == "__main__":
+    main()

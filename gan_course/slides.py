@@ -1,0 +1,60 @@
+"""Slide metadata for presenting a lesson with jupyterlab-rise (`gan-course slides`).
+
+RISE reads each cell's `metadata.slideshow.slide_type`; the lessons carry it so that an
+instructor can press Alt+R and teach from the notebook itself, running cells live. The layout:
+
+* a heading cell (`#` or `##`) starts a new slide, a `###` heading a sub-slide (reached with ↓);
+* text that follows a code cell starts a sub-slide: text, its code and the code's output share a
+  screen, and the next idea gets the next one;
+* everything else continues the slide it follows (`-`).
+
+`mark_slides` fills in only cells that have no slide type yet, so a hand-made choice (a cell
+marked `skip` or `notes`, a `fragment`) survives when the command runs again.
+The notebook's `rise` metadata turns on scrolling, for slides taller than the screen.
+"""
+
+from __future__ import annotations
+
+import nbformat
+
+SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
+RISE_SETTINGS = {"scroll": True, "start_slideshow_at": "beginning"}
+
+
+def default_slide_type(cell, previous) -> str:
+    text = cell.source.lstrip() if cell.cell_type == "markdown" else ""
+    if previous is None or text.startswith(("# ", "## ")):
+        return "slide"
+    if text.startswith("### ") or (text and previous.cell_type == "code"):
+        return "subslide"
+    return "-"
+
+
+def mark_slides(nb: nbformat.NotebookNode) -> int:
+    """Give every cell without one a slide type (see the module docstring); return how many."""
+    added = 0
+    for i, cell in enumerate(nb.cells):
+        show = cell.metadata.setdefault("slideshow", {})
+        if show.get("slide_type") not in SLIDE_TYPES:
+            show["slide_type"] = default_slide_type(cell, nb.cells[i - 1] if i else None)
+            added += 1
+    nb.metadata["rise"] = {**RISE_SETTINGS, **nb.metadata.get("rise", {})}
+    return added
+
+
+def slide_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What would make RISE show a lesson badly: unknown slide types, no title slide."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        if kind not in SLIDE_TYPES:
+            problems.append(f"cell {i} has slide type {kind!r}, not one of {SLIDE_TYPES}")
+    if nb.cells and nb.cells[0].metadata.get("slideshow", {}).get("slide_type") != "slide":
+        problems.append("the first cell does not start a slide")
+    for i, cell in enumerate(nb.cells):
+        heading = cell.cell_type == "markdown" and cell.source.lstrip().startswith(("# ", "## "))
+        if heading and cell.metadata.get("slideshow", {}).get("slide_type") != "slide":
+            problems.append(f"cell {i} is a section heading but does not start a slide")
+    if not nb.metadata.get("rise", {}).get("scroll"):
+        problems.append("the notebook's rise metadata does not turn on scrolling")
+    return problems
