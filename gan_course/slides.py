@@ -4,6 +4,7 @@ RISE reads each cell's `metadata.slideshow.slide_type`; the lessons carry it so 
 instructor can press Alt+R and teach from the notebook itself, running cells live. The layout:
 
 * a heading cell (`#` or `##`) starts a new slide, a `###` heading a sub-slide (reached with ↓);
+* the setup cell (the first code cell) gets a sub-slide of its own, below the title;
 * text that follows a code cell starts a sub-slide: text, its code and the code's output share a
   screen, and the next idea gets the next one;
 * everything else continues the slide it follows (`-`).
@@ -21,10 +22,12 @@ SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 RISE_SETTINGS = {"scroll": True, "start_slideshow_at": "beginning"}
 
 
-def default_slide_type(cell, previous) -> str:
+def default_slide_type(cell, previous, first_code: bool = False) -> str:
     text = cell.source.lstrip() if cell.cell_type == "markdown" else ""
     if previous is None or text.startswith(("# ", "## ")):
         return "slide"
+    if first_code:
+        return "subslide"
     if text.startswith("### ") or (text and previous.cell_type == "code"):
         return "subslide"
     return "-"
@@ -33,10 +36,12 @@ def default_slide_type(cell, previous) -> str:
 def mark_slides(nb: nbformat.NotebookNode) -> int:
     """Give every cell without one a slide type (see the module docstring); return how many."""
     added = 0
+    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     for i, cell in enumerate(nb.cells):
         show = cell.metadata.setdefault("slideshow", {})
         if show.get("slide_type") not in SLIDE_TYPES:
-            show["slide_type"] = default_slide_type(cell, nb.cells[i - 1] if i else None)
+            previous = nb.cells[i - 1] if i else None
+            show["slide_type"] = default_slide_type(cell, previous, code[:1] == [i])
             added += 1
     nb.metadata["rise"] = {**RISE_SETTINGS, **nb.metadata.get("rise", {})}
     return added

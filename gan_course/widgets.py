@@ -194,3 +194,56 @@ def class_explorer(generator: nn.Module, n: int = 8, seed: int = 0, size: int = 
 
 
 __all__ += ["ClassExplorer", "class_explorer"]
+
+
+# ---------------------------------------------------------------------------- lesson 05
+
+
+class SnapshotPlayer(widgets.VBox):
+    """The widget `snapshot_player` returns: a step slider with a play button, above the GAN Lab
+    view (`gan_course.viz.gan_lab_view`) of the (G, D) pair saved at that step.
+
+    Every frame is drawn once, when the widget is made, so moving the slider costs nothing.
+    """
+
+    def __init__(self, snapshots: dict, real: Tensor, noise: Tensor, size: float = 5.5) -> None:
+        import matplotlib.pyplot as plt
+
+        from .viz import gan_lab_view  # imported here: this section was appended to the module
+
+        self.steps = sorted(snapshots)
+        self.frames = {}
+        for step in self.steps:  # step -> PNG bytes
+            generator, discriminator = snapshots[step]
+            fig, ax = plt.subplots(figsize=(size, size))
+            gan_lab_view(generator, discriminator, real, noise, ax=ax, title=f"step {step:,}")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+            plt.close(fig)
+            self.frames[step] = buffer.getvalue()
+        self.slider = widgets.SelectionSlider(
+            options=self.steps, description="step", continuous_update=True
+        )
+        self.play = widgets.Play(min=0, max=len(self.steps) - 1, interval=1500, description="play")
+        widgets.jslink((self.play, "value"), (self.slider, "index"))  # play moves the slider
+        width = widgets.Layout(width=f"{round(size * 80)}px")  # 80 dpi: the picture's own size
+        self.image = widgets.Image(format="png", value=self.frames[self.steps[0]], layout=width)
+        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        super().__init__([widgets.HBox([self.play, self.slider]), self.image])
+
+    def show(self, step: int) -> None:
+        self.image.value = self.frames[step]
+
+
+def snapshot_player(snapshots: dict, real: Tensor, noise: Tensor, size: float = 5.5):
+    """Step through a run's snapshots {step: (generator, discriminator)} one picture at a time.
+
+    `real` and `noise` are the fixed real points and noise every frame is drawn with (lesson 05's
+    `view_real`, `view_noise`). Display the result as the last expression of a cell.
+    """
+    if not snapshots:
+        raise ValueError("no snapshots to show: pass {step: (generator, discriminator)}")
+    return SnapshotPlayer(snapshots, real, noise, size)
+
+
+__all__ += ["SnapshotPlayer", "snapshot_player"]

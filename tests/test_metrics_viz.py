@@ -69,3 +69,22 @@ def test_plots_draw_on_given_axes():
 def test_image_grid_maps_minus_one_one_to_zero_one():
     grid = viz.image_grid(torch.cat([-torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 4)]), nrow=2)
     assert grid.shape[2] == 3 and grid.min() == 0.0 and grid.max() == 1.0
+
+
+def test_snapshot_player_shows_the_frame_of_the_step_on_the_slider():
+    import pytest
+
+    from gan_course.widgets import snapshot_player
+
+    torch.manual_seed(0)
+    pairs = {step: (MLPGenerator(2, 2, (8,)), MLPDiscriminator(2, (8,))) for step in (0, 50, 9)}
+    real, noise = data.ring_of_8().sample(64), torch.randn(64, 2)
+    player = snapshot_player(pairs, real, noise, size=2)
+    assert player.steps == [0, 9, 50] and list(player.slider.options) == [0, 9, 50]
+    assert player.play.max == 2  # the play button walks the three positions
+    assert player.image.value == player.frames[0]
+    assert len(set(player.frames.values())) == 3, "each step has a picture of its own"
+    player.slider.value = 50
+    assert player.image.value == player.frames[50]
+    with pytest.raises(ValueError, match="no snapshots"):
+        snapshot_player({}, real, noise)

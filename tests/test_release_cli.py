@@ -150,7 +150,7 @@ def test_slides_command_marks_headings_and_keeps_hand_made_choices(tmp_path, cap
     assert cli.main(["slides", str(path)]) == 0
     marked = nbformat.read(path, as_version=4)
     kinds = [c.metadata["slideshow"]["slide_type"] for c in marked.cells]
-    assert kinds == ["slide", "-", "slide", "-", "subslide", "-", "skip"]
+    assert kinds == ["slide", "subslide", "slide", "-", "subslide", "-", "skip"]
     assert marked.metadata.rise["scroll"] is True
     assert cli.main(["slides", "--check", str(path)]) == 0
     marked.cells[2].metadata["slideshow"]["slide_type"] = "fragment"  # a heading must start one
