@@ -30,6 +30,7 @@ def doctor() -> int:
         "nbformat",
         "torchmetrics",
         "jupyterlab",
+        "jupyterlab_rise",
         "gan_course",
     ):
         try:
@@ -49,6 +50,8 @@ def doctor() -> int:
     print(f"device       {device}" + ("" if device.type != "cpu" else " (no CUDA or MPS found)"))
     print(f"threads      {runtime.set_threads()} for torch (CPU cores: {os.cpu_count()})")
     print(f"FAST mode    {'on' if runtime.is_fast() else 'off'} ({runtime.FAST_ENV})")
+    pretrained = "on: lessons 05, 07, 10 load" if runtime.use_pretrained() else "off: lessons train"
+    print(f"pretrained   {pretrained} ({runtime.PRETRAINED_ENV})")
     try:
         torch.ones(2, device=device).sum().item()
     except Exception as err:
@@ -124,7 +127,7 @@ def slides_command(args) -> int:
     import nbformat
 
     from .release import clean
-    from .slides import mark_slides, slide_problems
+    from .slides import mark_slides, slide_problems, split_at_headings
 
     paths = [Path(p) for p in args.notebooks] or sorted((REPO / "notebooks").glob("*.ipynb"))
     bad = 0
@@ -136,6 +139,7 @@ def slides_command(args) -> int:
                 bad += 1
             continue
         before = nbformat.writes(nb)
+        split_at_headings(nb)
         added = mark_slides(nb)
         if nbformat.writes(nb) != before:
             path.write_text(nbformat.writes(clean(nb)) + "\n", encoding="utf-8")
@@ -155,12 +159,20 @@ def _grading_setup(args, command: str):
         print(f"{command}: {err}", file=sys.stderr)
         return None
     jobs = args.jobs or os.cpu_count() or 1
+    if args.memory < 2:
+        print(
+            f"{command}: warning: --memory {args.memory:g} GB is tight. A kernel with PyTorch and "
+            "a correct exercise 05 uses about 1.3 GB; below 2 GB right answers may hit the cap.",
+            file=sys.stderr,
+        )
+    threads = os.environ.get("OMP_NUM_THREADS", "")
     limits = Limits(
         notebook_seconds=args.timeout,
         cell_seconds=args.cell_timeout,
         memory_bytes=int(args.memory * 2**30),
         fast=not args.full,
-        threads=max(1, (os.cpu_count() or 1) // jobs),
+        # each kernel's torch threads: OMP_NUM_THREADS when set, else the cores shared out
+        threads=int(threads) if threads.isdigit() else max(1, (os.cpu_count() or 1) // jobs),
     )
     return exercises, limits, jobs
 
@@ -285,7 +297,12 @@ def main(argv=None) -> int:
     grd.add_argument("--summary", help="the summary, .md or .html (default: next to --out, .md)")
     _add_run_options(grd)
     prg = sub.add_parser("progress", help="which exercises and tasks pass in your copy")
-    prg.add_argument("folder", nargs="?", default=str(REPO / "exercises"))
+    prg.add_argument(
+        "folder",
+        nargs="?",
+        default="exercises" if Path("exercises").is_dir() else str(REPO / "exercises"),
+        help="your exercise notebooks (default: ./exercises if there is one, else the course's)",
+    )
     _add_run_options(prg)
     args = parser.parse_args(argv)
     if args.command == "grade":

@@ -27,6 +27,7 @@ from .grading import (
     Exercise,
     Limits,
     TaskResult,
+    by_number,
     identify,
     read_results,
     rebuild,
@@ -81,19 +82,26 @@ def grade_one(submission: Submission, exercises: dict[str, Exercise], limits: Li
         path = str(submission.path)
         return TaskResult(submission.learner, path, exercise, task, status, message, notes)
 
+    def cannot_grade(message: str) -> list[TaskResult]:
+        """An error row for each task of the exercise the file's name points at (so it counts in
+        that exercise's pass rates), or one row when the name says nothing."""
+        exercise = by_number(submission.path.name, exercises)
+        if exercise is None:
+            return [row(message=message)]
+        return [row(exercise.name, task, ERROR, message) for task in exercise.tasks]
+
     if submission.data is None:
-        return [row(message=f"could not read {submission.path}: missing or unreadable")]
+        return cannot_grade(f"could not read {submission.path}: missing or unreadable")
     if submission.path.suffix != ".ipynb":
-        return [
-            row(message=f"not a notebook (a {submission.path.suffix or 'extension-less'} file)")
-        ]
+        kind = submission.path.suffix or "extension-less"
+        return cannot_grade(f"not a notebook (a {kind} file)")
     try:
         nb = nbformat.reads(submission.data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as err:
         what = "not valid JSON" if isinstance(err, json.JSONDecodeError | ValueError) else "invalid"
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        return [row(message=f"corrupt notebook ({what}: {first}); nothing was run")]
+        return cannot_grade(f"corrupt notebook ({what}: {first}); nothing was run")
     try:
         exercise = identify(nb, submission.path.name, exercises)
     except ValueError as err:

@@ -117,14 +117,39 @@ def identify(nb: nbformat.NotebookNode, filename: str, exercises: dict[str, Exer
     best = max(shared, key=shared.get)
     if shared[best] > 0:
         return exercises[best]
-    number = re.search(r"(?<!\d)(\d{2})(?!\d)", Path(filename).stem)
-    for name, exercise in exercises.items():
-        if number and name.startswith(number.group(1) + "_"):
-            return exercise
+    exercise = by_number(filename, exercises)
+    if exercise is not None:
+        return exercise
     raise ValueError(
         "cannot tell which exercise this is: it shares no cells with any released exercise and "
         f"its name has no exercise number (one of {', '.join(exercises)})"
     )
+
+
+def by_number(filename: str, exercises: dict[str, Exercise]) -> Exercise | None:
+    """The exercise whose number the file's name carries (`alice-05-final.ipynb` -> 05_...)."""
+    number = re.search(r"(?<!\d)(\d{2})(?!\d)", Path(filename).stem)
+    for name, exercise in exercises.items():
+        if number and name.startswith(number.group(1) + "_"):
+            return exercise
+    return None
+
+
+TOUCHES_CHECKS = re.compile(r"gan_course\.checks|\bcheck_\w+\s*=|\bdef\s+check_\w+")
+
+
+def fresh_check(task: str):
+    """`check_<task>` from a fresh import of `gan_course.checks`, for a graded notebook's check
+    cell: a learner's cell that replaced a check in the loaded modules cannot stand in for it."""
+    import importlib
+
+    loaded = [
+        n for n in sys.modules if n == "gan_course.checks" or n.startswith("gan_course.checks.")
+    ]
+    loaded.sort(key=lambda n: (n == "gan_course.checks", n != "gan_course.checks.core", n))
+    for name in loaded:  # core first, the package last
+        importlib.reload(sys.modules[name])
+    return getattr(importlib.import_module("gan_course.checks"), f"check_{task}")
 
 
 def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
@@ -162,8 +187,10 @@ def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
                 notes.append(f"the check cell of {task} was deleted")
             elif digest(mine.source) != digest(cell.source):
                 notes.append(f"the check cell of {task} was edited")
-            imports = f"from gan_course.checks import check_{task}  # the grader's own check\n"
-            run.cells.append(_code(imports + cell.source, role="check", task=task))
+            fresh = (
+                f"check_{task} = __import__('gan_course.grading').grading.fresh_check({task!r})\n"
+            )
+            run.cells.append(_code(fresh + cell.source, role="check", task=task))
         else:
             changed += mine is not None and digest(mine.source) != digest(cell.source)
             run.cells.append(_code(cell.source, role="course"))
@@ -171,6 +198,11 @@ def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
             added.get(None, []) if cell.id == first_code else []
         ):
             run.cells.append(_code(extra, role="added", task=_after(exercise, cell.id)))
+    learners = [
+        c.source for c in run.cells if c.metadata[GRADER_KEY]["role"] in ("answer", "added")
+    ]
+    if any(TOUCHES_CHECKS.search(source) for source in learners):
+        notes.append("a cell of the learner's touches the checks: read it")
     if any("check cell" in note for note in notes):
         notes.append("graded with the original checks")
     if changed:
@@ -365,7 +397,7 @@ def read_results(ran: nbformat.NotebookNode, limits: Limits) -> dict[str, tuple[
         elif error is not None:
             results[task] = _from_error(error, trouble, timed_out, limits)
         elif any("✔" in o.get("text", "") for o in cell.outputs if o.output_type == "stream"):
-            results[task] = (PASSED, "")
+            results[task] = (PASSED, f"passed, but {'; '.join(trouble)}" if trouble else "")
         else:
             results[task] = (ERROR, "the check printed no verdict")
         trouble = []

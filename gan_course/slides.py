@@ -9,17 +9,54 @@ instructor can press Alt+R and teach from the notebook itself, running cells liv
   screen, and the next idea gets the next one;
 * everything else continues the slide it follows (`-`).
 
-`mark_slides` fills in only cells that have no slide type yet, so a hand-made choice (a cell
+A heading in the middle of a text cell could not start a slide, so `split_at_headings` first
+splits such cells (`gan-course slides` does both). `mark_slides` fills in only cells that have
+no slide type yet, so a hand-made choice (a cell
 marked `skip` or `notes`, a `fragment`) survives when the command runs again.
 The notebook's `rise` metadata turns on scrolling, for slides taller than the screen.
 """
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 RISE_SETTINGS = {"scroll": True, "start_slideshow_at": "beginning"}
+
+
+HEADING = re.compile(r"#{1,3} ")
+
+
+def _heading_lines(source: str) -> list[int]:
+    """Indices of the lines (after the first, outside ``` fences) that are headings."""
+    found, fence = [], False
+    for i, line in enumerate(source.splitlines()):
+        fence ^= line.startswith("```")
+        if i and not fence and HEADING.match(line):
+            found.append(i)
+    return found
+
+
+def split_at_headings(nb: nbformat.NotebookNode) -> int:
+    """Split text cells before every heading that is not their first line; return how many new
+    cells that made. The first part keeps the cell's id and metadata."""
+    cells, made = [], 0
+    for cell in nb.cells:
+        cuts = _heading_lines(cell.source) if cell.cell_type == "markdown" else []
+        if not cuts:
+            cells.append(cell)
+            continue
+        lines = cell.source.splitlines()
+        parts = [lines[a:b] for a, b in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
+        cell.source = "\n".join(parts[0]).rstrip("\n")
+        cells.append(cell)
+        for part in parts[1:]:
+            cells.append(nbformat.v4.new_markdown_cell("\n".join(part).rstrip("\n")))
+            made += 1
+    nb.cells = cells
+    return made
 
 
 def default_slide_type(cell, previous, first_code: bool = False) -> str:
@@ -57,6 +94,8 @@ def slide_problems(nb: nbformat.NotebookNode) -> list[str]:
     if nb.cells and nb.cells[0].metadata.get("slideshow", {}).get("slide_type") != "slide":
         problems.append("the first cell does not start a slide")
     for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and _heading_lines(cell.source):
+            problems.append(f"cell {i} has a heading below its first line: split the cell there")
         heading = cell.cell_type == "markdown" and cell.source.lstrip().startswith(("# ", "## "))
         if heading and cell.metadata.get("slideshow", {}).get("slide_type") != "slide":
             problems.append(f"cell {i} is a section heading but does not start a slide")

@@ -411,3 +411,33 @@ def test_check_train_loop(capsys):
     expect_reject(
         checks.check_train_loop, make_train_loop(shared_optimizer=True), hint="its own optimizer"
     )
+
+
+LOOP_WITH_BROKEN_STEPS = """
+def d_step(*args, **kwargs):
+    raise NotImplementedError()
+
+def g_step(generator, discriminator, g_optimizer, noise, loss_fn=None):
+    raise RuntimeError("a g_step that is still wrong")
+
+def train_loop(generator, discriminator, distribution, steps, batch_size=256):
+    adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+    g_opt, d_opt = adam(generator.parameters()), adam(discriminator.parameters())
+    for _ in range(steps):
+        real = distribution.sample(batch_size)
+        d_step(generator, discriminator, d_opt, real, torch.randn(batch_size, 2))
+        g_step(generator, discriminator, g_opt, torch.randn(batch_size, 2))
+"""
+
+
+def test_check_train_loop_judges_the_loop_with_the_courses_steps(capsys):
+    # the learner's loop is right, their d_step unfinished and g_step wrong: the loop passes,
+    # and their own steps are back in place afterwards
+    namespace = {"torch": torch}
+    exec(LOOP_WITH_BROKEN_STEPS, namespace)
+    mine = namespace["d_step"], namespace["g_step"]
+    expect_pass(checks.check_train_loop, namespace["train_loop"], capsys=capsys)
+    assert (namespace["d_step"], namespace["g_step"]) == mine
+    del namespace["d_step"]  # a d_step whose cell never ran
+    expect_pass(checks.check_train_loop, namespace["train_loop"], capsys=capsys)
+    assert "d_step" not in namespace and namespace["g_step"] is mine[1]

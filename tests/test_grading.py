@@ -68,6 +68,11 @@ def _fake_check_and_delete_one(nb):
     nb.cells = [c for c in nb.cells if not c.source.startswith("check_g_step")]
 
 
+def _patch_the_checks(nb):
+    patch = "import gan_course.checks\ngan_course.checks.check_d_step = lambda f: print('✔ d_step')"
+    nb.cells.insert(2, nbformat.v4.new_code_cell(patch))
+
+
 def _added_cell(nb):
     nb.cells.insert(3, nbformat.v4.new_code_cell("HELPER = 42  # a cell of my own"))
 
@@ -135,6 +140,13 @@ CLASS = {
     "ola/answers.py": "def d_step(): ...\n",
     "pam/05_training_loop.ipynb": json.dumps({"cells": "not a list"}),
     "quinn/notes.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
+    # swaps a check in the loaded modules for one that always passes
+    "rae/05_training_loop.ipynb": learner_notebook({}, edit=_patch_the_checks),
+    # an endless loop after a right answer: passes, and says the cell was interrupted
+    "sam/05_training_loop.ipynb": learner_notebook(
+        {"d_step": solution_sources()[answer_ids()["d_step"]] + "\nwhile True:\n    pass"}
+    ),
+    "tom/tom-05.txt": "my answers are in my head\n",
 }
 
 
@@ -190,9 +202,8 @@ def test_a_wrong_answer_fails_with_the_checks_hint(graded):
 def test_an_endless_loop_is_interrupted_and_the_rest_is_graded(graded):
     dee = {r["task"]: r for r in rows_of(graded, "dee")}
     assert dee["d_step"]["status"] == "error" and "time limit" in dee["d_step"]["message"]
-    assert dee["g_step"]["status"] == "passed"
-    # train_loop calls d_step, which never got defined: an error that names it
-    assert dee["train_loop"]["status"] == "error" and "d_step" in dee["train_loop"]["message"]
+    # the loop check runs the loop with the course's steps: d_step's loop does not sink it
+    assert dee["g_step"]["status"] == dee["train_loop"]["status"] == "passed"
     eve = {r["task"]: r for r in rows_of(graded, "eve")}
     assert eve["d_step"]["status"] == "passed"
     assert eve["g_step"]["status"] == "error" and "time limit" in eve["g_step"]["message"]
@@ -239,18 +250,34 @@ def test_added_cells_are_kept_and_old_copies_without_ids_are_matched(graded):
     assert status(graded, "max") == dict.fromkeys(TASKS, "passed")
 
 
-def test_files_that_cannot_be_graded_become_one_row_saying_why(graded):
-    messages = {r["learner"]: r["message"] for r in graded["rows"] if not r["task"]}
+def test_files_that_cannot_be_graded_become_rows_saying_why(graded):
+    messages = {r["learner"]: r["message"] for r in graded["rows"]}
     assert "corrupt notebook" in messages["ned"]
     assert "not a notebook" in messages["ola"]
     assert "corrupt notebook" in messages["pam"]
     assert "cannot tell which exercise" in messages["quinn"]
-    assert all(r["status"] == "error" for r in graded["rows"] if not r["task"])
+    for learner in ("ned", "pam", "tom"):  # the name says 05: a row for each task, all errors
+        assert status(graded, learner) == dict.fromkeys(TASKS, "error")
+    assert "not a notebook (a .txt file)" in messages["tom"]
+    for learner in ("ola", "quinn"):  # nothing says which exercise: one row
+        assert [r["task"] for r in rows_of(graded, learner)] == [""]
+
+
+def test_a_swapped_check_does_not_count_and_is_flagged(graded):
+    rae = rows_of(graded, "rae")
+    assert status(graded, "rae") == dict.fromkeys(TASKS, "not implemented")
+    assert "touches the checks" in rae[0]["notes"]
+
+
+def test_a_pass_says_when_a_cell_was_interrupted(graded):
+    sam = {r["task"]: r for r in rows_of(graded, "sam")}
+    assert sam["d_step"]["status"] == "passed"
+    assert sam["d_step"]["message"].startswith("passed, but the cell for d_step ran over the time")
 
 
 def test_the_summary_gives_pass_rates_per_task(graded):
     text = (graded["out"] / "grades.md").read_text(encoding="utf-8")
-    passing = {"d_step": {"ada", "cy", "eve", "gus", "hal", "lou", "max"}}
+    passing = {"d_step": {"ada", "cy", "eve", "gus", "hal", "lou", "max", "sam"}}
     n = len({r["learner"] for r in graded["rows"] if r["task"] == "d_step"})
     rate = f"{len(passing['d_step']) / n:.0%}"
     assert f"| 05_training_loop | d_step | {len(passing['d_step'])} |" in text

@@ -45,3 +45,13 @@ def test_readme_syllabus_links_every_lesson_and_exercise():
     for folder in ("notebooks", "exercises"):
         for path in sorted((REPO / folder).glob("*.ipynb")):
             assert f"]({folder}/{path.name})" in readme, f"README's syllabus lacks {path.name}"
+
+
+def test_binder_environment_is_environment_yml_without_the_editable_install():
+    def body(path):
+        lines = (REPO / path).read_text().splitlines()
+        return [line for line in lines if not line.startswith("#") and line.strip() != "- -e ."]
+
+    assert body("binder/environment.yml") == body("environment.yml")
+    post_build = (REPO / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build

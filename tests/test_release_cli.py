@@ -157,3 +157,25 @@ def test_slides_command_marks_headings_and_keeps_hand_made_choices(tmp_path, cap
     nbformat.write(marked, path)
     assert cli.main(["slides", "--check", str(path)]) == 1
     assert "cell 2 is a section heading" in capsys.readouterr().out
+
+
+def test_slides_command_splits_text_cells_at_headings(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nIntro.\n\n## Part two\n\nText.\n### A detail"),
+        nbformat.v4.new_markdown_cell("Code to read:\n```python\n# a comment, not a heading\n```"),
+    ]
+    first_id = nb.cells[0].id
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(nb, path)
+    assert cli.main(["slides", str(path)]) == 0
+    cells = nbformat.read(path, as_version=4).cells
+    assert [c.source.splitlines()[0] for c in cells] == [
+        "# Title",
+        "## Part two",
+        "### A detail",
+        "Code to read:",
+    ]
+    assert cells[0].id == first_id and cells[0].source == "# Title\n\nIntro."
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in cells]
+    assert kinds == ["slide", "slide", "subslide", "-"]
