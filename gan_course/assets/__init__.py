@@ -3,7 +3,8 @@
 * `digits_classifier.pt`: `gan_course.models.classifier.DigitsClassifier` trained on the
   bundled digits' train split by `python -m gan_course.assets.train_classifier`.
 * `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`: the generators of lessons 05,
-  07 and 10 after the lesson's own full training run, made by
+  07 and 10 after the lesson's own full training run, and `conditional_concat_10.pt`, lesson
+  10's second run (the concatenation discriminator's), made by
   `python -m gan_course.assets.make_weights NAME` (seeded, one CPU thread). A lesson loads them
   instead of training when `gan_course.runtime.use_pretrained()` is True.
 * `checksums.json`: the SHA-256 of each file, checked by `verified_path` before anything loads.
@@ -40,6 +41,9 @@ SCRIPTS = {
     "ring_gan_05.pt": "python -m gan_course.assets.make_weights ring_gan_05.pt",
     "dcgan_digits_07.pt": "python -m gan_course.assets.make_weights dcgan_digits_07.pt",
     "conditional_gan_10.pt": "python -m gan_course.assets.make_weights conditional_gan_10.pt",
+    "conditional_concat_10.pt": (
+        "python -m gan_course.assets.make_weights conditional_concat_10.pt"
+    ),
 }
 
 

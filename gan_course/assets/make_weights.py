@@ -8,10 +8,10 @@ the lesson's `TrainConfig` and step count (its `budget(full=...)`), from seed 0,
 with one thread: the same arithmetic in the same order, so a rerun on the same machine
 writes the same bytes. Lesson 07's run is also the seed-0 "DCGAN (lesson 07)" row of
 `benchmarks/digits.py`; lesson 10's makes the few random draws the lesson makes before its
-training cell, so that it is the run whose numbers the lesson quotes. Before saving, each
-model must keep the promise its lesson makes (`judge`); then the file is written and its
-SHA-256 recorded in `checksums.json`, which `gan_course.assets.verified_path` and
-`gan-course doctor` check.
+training cell, so that it is the run whose numbers the lesson quotes (its concatenation run
+reseeds first, so it needs none). Before saving, each model must keep the promise its lesson
+makes (`judge`); then the file is written and its SHA-256 recorded in `checksums.json`, which
+`gan_course.assets.verified_path` and `gan-course doctor` check.
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ from ..callbacks import Callback
 from ..data import digit_images, ring_of_8
 from ..latent import generate
 from ..metrics import digit_scores, generator_mode_stats
-from ..models.conditional import ConditionalGenerator, ProjectionDiscriminator, label_accuracy
+from ..models.conditional import (
+    ConcatDiscriminator,
+    ConditionalGenerator,
+    ProjectionDiscriminator,
+    label_accuracy,
+)
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..train import History, TrainConfig, train_gan
@@ -134,6 +139,23 @@ def conditional_gan_10(steps: int = 800, seed: int = 0):
     return G, payload(name, config, history, G)
 
 
+def conditional_concat_10(steps: int = 800, seed: int = 0):
+    """Lesson 10, "Concatenation vs projection": the same G against the concatenation D.
+
+    The lesson's cell reseeds first, so none of its earlier draws are replayed here.
+    """
+    name = "conditional_concat_10.pt"
+    images, labels = digit_images("digits", 16, "train")  # draws nothing
+    runtime.seed_everything(seed)  # the cell's `seed_everything(0)`
+    G = ConditionalGenerator(latent_dim=32, n_classes=10, width=32)
+    D = ConcatDiscriminator(n_classes=10, width=32)
+    G.apply(dcgan_init)
+    D.apply(dcgan_init)
+    config = TrainConfig(steps=steps, batch_size=64)
+    history = train_gan(G, D, (images, labels), config)
+    return G, payload(name, config, history, G)
+
+
 # ------------------------------------------------------------------------------ the promises
 # What each lesson's text promises after its full run; the tests hold the shipped files to it.
 
@@ -154,6 +176,15 @@ def judge_conditional(G) -> tuple[bool, str]:
     return score.overall >= 0.96 and min(score.per_class) > 0.9, str(score)
 
 
+def judge_concat(G) -> tuple[bool, str]:
+    # lesson 10, of this run: "94 to 95 %, with its 8s the weak spot (only three or four in
+    # five seen as 8s)"; other seeds give 94 to 97 % and need not have 8 as the weak spot
+    score = label_accuracy(G, n_per_class=200)
+    eights = score.per_class[8]
+    ok = round(100 * score.overall) in (94, 95) and eights == min(score.per_class)
+    return ok and round(5 * eights) in (3, 4), str(score)
+
+
 @dataclass(frozen=True)
 class Recipe:
     make: Callable  # (steps, seed) -> (generator, payload)
@@ -164,6 +195,7 @@ RECIPES = {
     "ring_gan_05.pt": Recipe(ring_gan_05, judge_ring),
     "dcgan_digits_07.pt": Recipe(dcgan_digits_07, judge_dcgan),
     "conditional_gan_10.pt": Recipe(conditional_gan_10, judge_conditional),
+    "conditional_concat_10.pt": Recipe(conditional_concat_10, judge_concat),
 }
 NAMES = ["digits_classifier.pt", *RECIPES]  # every file this folder ships
 
