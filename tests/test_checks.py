@@ -3,6 +3,7 @@ plausible wrong answers, each with the hint aimed at that mistake."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -298,6 +299,9 @@ def test_check_g_loss_nonsaturating(capsys):
     expect_reject(check, lambda f: -torch.log(torch.sigmoid(f)).mean(), hint="softplus")
     expect_reject(check, lambda f: F.softplus(-f).mean().item(), hint="autograd")
     expect_reject(check, lambda f: torch.tensor(F.softplus(-f).mean().item()), hint="autograd")
+    # NumPy: PyTorch's own error suggests .detach(); the check's hint says why that is wrong
+    numpy_loss = lambda f: torch.tensor(np.logaddexp(0, -f.numpy()).mean())  # noqa: E731
+    expect_reject(check, numpy_loss, hint="use torch operations only")
 
 
 def test_check_optimal_discriminator(capsys):

@@ -108,11 +108,12 @@ class Check:
         except CheckFailed:
             raise
         except Exception as err:
+            hint = _learner_line(err)
+            if "numpy" in str(err) and "requires grad" in str(err):
+                # PyTorch suggests .detach().numpy(), which would cut the gradient the loss needs
+                hint = f"{AUTOGRAD_HINT} ({hint})"
             raise LearnerError(
-                self.task,
-                f"your code raised {type(err).__name__}: {err}",
-                hint=_learner_line(err),
-                got=None,
+                self.task, f"your code raised {type(err).__name__}: {err}", hint=hint, got=None
             ) from err
 
     # -- expectations ------------------------------------------------------------------------
