@@ -207,6 +207,9 @@ def grade_command(args) -> int:
     rows = gradebook.grade_all(submissions, exercises, limits, jobs, on_done=report)
     out = Path(args.out)
     summary = Path(args.summary) if args.summary else out.with_suffix(".md")
+    for path in (out, summary):
+        if kept := gradebook.keep_previous(path):
+            print(f"kept the previous {path.name} as {kept.name}", file=sys.stderr)
     gradebook.write_csv(rows, out)
     as_html = summary.suffix.lower() in (".html", ".htm")
     text = gradebook.summary_html(rows) if as_html else gradebook.summary_markdown(rows)

@@ -136,6 +136,19 @@ def grade_all(submissions, exercises, limits: Limits, jobs: int = 0, on_done=Non
 # --- reports ------------------------------------------------------------------------------------
 
 
+def keep_previous(path: Path) -> Path | None:
+    """Rename an existing `path` to the first free `path.~N~` (as `cp --backup=numbered` does), so
+    that grading one learner again never overwrites a class's grades; return the new name."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    n = 1
+    while (backup := path.with_name(f"{path.name}.~{n}~")).exists():
+        n += 1
+    path.rename(backup)
+    return backup
+
+
 def write_csv(rows: list[TaskResult], path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

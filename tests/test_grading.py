@@ -302,6 +302,10 @@ def test_html_summary_and_bad_arguments(tmp_path, capsys):
         == 0
     )
     assert "<table" in (tmp_path / "g.html").read_text()
+    first = (tmp_path / "g.csv").read_text()
+    assert main(["grade", str(tmp_path / "a.txt"), "--out", str(tmp_path / "g.csv")]) == 0
+    assert (tmp_path / "g.csv.~1~").read_text() == first, "a second run keeps the first's grades"
+    assert "kept the previous g.csv as g.csv.~1~" in capsys.readouterr().err
     assert main(["grade", str(tmp_path / "nope")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main(["grade", str(tmp_path), "--exercises", str(tmp_path / "empty")]) == 2
