@@ -21,6 +21,7 @@ import nbformat
 
 from .grading import (
     ERROR,
+    FAILED,
     NOT_IMPLEMENTED,
     PASSED,
     STATUSES,
@@ -217,7 +218,7 @@ def _md_cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", "<br>")
 
 
-MARKS = {PASSED: "✔", "failed": "✘", NOT_IMPLEMENTED: "·", ERROR: "!"}
+MARKS = {PASSED: "✔", FAILED: "✘", NOT_IMPLEMENTED: "·", ERROR: "!"}
 
 
 def progress_table(rows: list[TaskResult]) -> str:
@@ -235,7 +236,7 @@ def progress_table(rows: list[TaskResult]) -> str:
     lines.append(
         f"\n{passed}/{len(graded)} tasks pass.  ✔ passed  ✘ failed  · not implemented yet  ! error"
     )
-    todo = [r for r in graded if r.status in ("failed", ERROR)]
+    todo = [r for r in graded if r.status in (FAILED, ERROR)]
     for r in todo:
         lines.append(
             f"\n{r.exercise} · {r.task} ({r.status}):\n    " + r.message.replace("\n", "\n    ")

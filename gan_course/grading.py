@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented", "error"
 STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, ERROR)
 ANSWER_MARK = "# YOUR CODE HERE"
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(.*\)\s*$")
 GRADER_KEY = "gan_course_grader"  # metadata the runner writes; the learner's notebook never has it
+KERNEL_DIED = "the kernel died (a crash, or os._exit in the code)"
 
 
 class GradingError(RuntimeError):
@@ -225,21 +227,17 @@ def _match(exercise: Exercise, submitted: nbformat.NotebookNode) -> dict:
     for cell in originals:
         if cell.id in matched:
             continue
-        names = exercise.answers.get(cell.id)
-        candidates = [
-            mine
-            for mine in submitted.cells
-            if mine.cell_type == "code"
-            and id(mine) not in taken
-            and (
-                names <= defined_names(mine.source)
-                if names
-                else names is None and digest(mine.source) == digest(cell.source)
-            )
-        ]
-        if candidates:
-            matched[cell.id] = candidates[-1] if names else candidates[0]
-            taken.add(id(matched[cell.id]))
+        names = exercise.answers.get(cell.id)  # None: not an answer cell
+        free = [m for m in submitted.cells if m.cell_type == "code" and id(m) not in taken]
+        if names is None:  # a course or check cell: the first cell with the same source
+            found = [m for m in free if digest(m.source) == digest(cell.source)][:1]
+        elif names:  # an answer cell: the last cell that defines the same names
+            found = [m for m in free if names <= defined_names(m.source)][-1:]
+        else:  # an answer cell that defines nothing cannot be recognised
+            continue
+        if found:
+            matched[cell.id] = found[0]
+            taken.add(id(found[0]))
     return matched
 
 
@@ -275,8 +273,6 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.Notebook
 
     The notebook's metadata[GRADER_KEY]["stopped"] says why it stopped early, if it did.
     """
-    import psutil
-
     with tempfile.TemporaryDirectory(prefix="gan-course-grade-") as folder:
         path = Path(folder) / "submission.ipynb"
         nbformat.write(nb, path)
@@ -295,10 +291,10 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.Notebook
         while runner.poll() is None:
             if time.monotonic() - start > limits.notebook_seconds:
                 stopped = f"the notebook ran over its time limit ({limits.notebook_seconds:g} s)"
-            elif _tree_memory(psutil, runner.pid) > limits.memory_bytes:
+            elif _tree_memory(runner.pid) > limits.memory_bytes:
                 stopped = f"it used more than the memory cap ({limits.memory_bytes / 2**30:g} GB)"
             if stopped:
-                _kill_tree(psutil, runner.pid)
+                _kill_tree(runner.pid)
                 break
             time.sleep(0.1)
         stderr = runner.communicate()[1].decode(errors="replace")
@@ -309,19 +305,27 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.Notebook
         return ran
 
 
-def _tree_memory(psutil, pid: int) -> int:
+def _process_tree(pid: int) -> list[psutil.Process]:
+    """The process `pid` and all its descendants (the runner and its kernel); [] once gone."""
     try:
         root = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return []
 
 
-def _kill_tree(psutil, pid: int) -> None:
-    try:
-        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.Error:
-        return
+def _tree_memory(pid: int) -> int:
+    total = 0
+    for proc in _process_tree(pid):
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:  # it ended while we looked
+            pass
+    return total
+
+
+def _kill_tree(pid: int) -> None:
+    procs = _process_tree(pid)
     for proc in procs:
         try:
             proc.kill()
@@ -353,14 +357,14 @@ def _runner(path: Path, cell_seconds: float) -> None:
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
-                info["stopped"] = "the kernel died (a crash, or os._exit in the code)"
+                info["stopped"] = KERNEL_DIED
                 break
             finally:
                 cell.metadata[GRADER_KEY].pop("running")
                 cell.metadata[GRADER_KEY]["seconds"] = round(time.monotonic() - start, 2)
                 nbformat.write(nb, path)
             if client.kc is None or not client.km.is_alive():
-                info["stopped"] = "the kernel died (a crash, or os._exit in the code)"
+                info["stopped"] = KERNEL_DIED
                 break
 
 
@@ -370,10 +374,8 @@ def _runner(path: Path, cell_seconds: float) -> None:
 def read_results(ran: nbformat.NotebookNode, limits: Limits) -> dict[str, tuple[str, str]]:
     """task -> (status, message), from the outputs of each check cell and the cells before it."""
     stopped = ran.metadata.get(GRADER_KEY, {}).get("stopped")
-    results, trouble = (
-        {},
-        [],
-    )  # trouble: what went wrong in the learner's cells since the last check
+    results = {}
+    trouble = []  # what went wrong in the learner's cells since the last check
     for cell in ran.cells:
         info = cell.metadata.get(GRADER_KEY, {})
         error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
