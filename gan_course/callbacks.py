@@ -8,7 +8,6 @@ override what you need.
 from __future__ import annotations
 
 import copy
-import io
 import time
 
 import torch
@@ -139,9 +138,7 @@ class LiveMonitor(Callback):
 
     def draw(self, state) -> None:
         t0 = time.perf_counter()
-        buffer = io.BytesIO()
-        self.figure(state).savefig(buffer, format="png", dpi=72)
-        show_png(buffer.getvalue(), self)
+        show_png(viz.figure_png(self.figure(state), dpi=72), self)
         self.draws += 1
         self.spent += time.perf_counter() - t0
 

@@ -59,9 +59,18 @@ def split_at_headings(nb: nbformat.NotebookNode) -> int:
     return made
 
 
+def _starts_section(cell) -> bool:
+    """A `#` or `##` heading: the cell starts a slide."""
+    return cell.cell_type == "markdown" and cell.source.lstrip().startswith(("# ", "## "))
+
+
+def _slide_type(cell) -> str | None:
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
 def default_slide_type(cell, previous, first_code: bool = False) -> str:
     text = cell.source.lstrip() if cell.cell_type == "markdown" else ""
-    if previous is None or text.startswith(("# ", "## ")):
+    if previous is None or _starts_section(cell):
         return "slide"
     if first_code:
         return "subslide"
@@ -75,10 +84,10 @@ def mark_slides(nb: nbformat.NotebookNode) -> int:
     added = 0
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     for i, cell in enumerate(nb.cells):
-        show = cell.metadata.setdefault("slideshow", {})
-        if show.get("slide_type") not in SLIDE_TYPES:
+        if _slide_type(cell) not in SLIDE_TYPES:
             previous = nb.cells[i - 1] if i else None
-            show["slide_type"] = default_slide_type(cell, previous, code[:1] == [i])
+            kind = default_slide_type(cell, previous, code[:1] == [i])
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
             added += 1
     nb.metadata["rise"] = {**RISE_SETTINGS, **nb.metadata.get("rise", {})}
     return added
@@ -87,17 +96,15 @@ def mark_slides(nb: nbformat.NotebookNode) -> int:
 def slide_problems(nb: nbformat.NotebookNode) -> list[str]:
     """What would make RISE show a lesson badly: unknown slide types, no title slide."""
     problems = []
-    for i, cell in enumerate(nb.cells):
-        kind = cell.metadata.get("slideshow", {}).get("slide_type")
-        if kind not in SLIDE_TYPES:
-            problems.append(f"cell {i} has slide type {kind!r}, not one of {SLIDE_TYPES}")
-    if nb.cells and nb.cells[0].metadata.get("slideshow", {}).get("slide_type") != "slide":
+    if nb.cells and _slide_type(nb.cells[0]) != "slide":
         problems.append("the first cell does not start a slide")
     for i, cell in enumerate(nb.cells):
+        kind = _slide_type(cell)
+        if kind not in SLIDE_TYPES:
+            problems.append(f"cell {i} has slide type {kind!r}, not one of {SLIDE_TYPES}")
         if cell.cell_type == "markdown" and _heading_lines(cell.source):
             problems.append(f"cell {i} has a heading below its first line: split the cell there")
-        heading = cell.cell_type == "markdown" and cell.source.lstrip().startswith(("# ", "## "))
-        if heading and cell.metadata.get("slideshow", {}).get("slide_type") != "slide":
+        if _starts_section(cell) and kind != "slide":
             problems.append(f"cell {i} is a section heading but does not start a slide")
     if not nb.metadata.get("rise", {}).get("scroll"):
         problems.append("the notebook's rise metadata does not turn on scrolling")

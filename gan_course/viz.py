@@ -6,6 +6,8 @@ serves a notebook cell and the live monitor in `gan_course.callbacks`.
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -16,6 +18,14 @@ from torchvision.utils import make_grid
 from . import losses
 
 REAL_COLOR, FAKE_COLOR = "#1f77b4", "#d62728"
+
+
+def figure_png(fig, dpi: int = 72, **savefig) -> bytes:
+    """A matplotlib figure as PNG bytes, for a picture that replaces itself (the live monitor, a
+    widget's frames) rather than a plot shown once."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, **savefig)
+    return buffer.getvalue()
 
 
 def _new_ax(ax, figsize=(4, 4)):

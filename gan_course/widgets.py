@@ -207,20 +207,18 @@ class SnapshotPlayer(widgets.VBox):
     """
 
     def __init__(self, snapshots: dict, real: Tensor, noise: Tensor, size: float = 5.5) -> None:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: nothing to close, nothing shown
 
-        from .viz import gan_lab_view  # imported here: this section was appended to the module
+        from .viz import figure_png, gan_lab_view  # here: this section was appended to the module
 
         self.steps = sorted(snapshots)
-        self.frames = {}
-        for step in self.steps:  # step -> PNG bytes
+        self.frames = {}  # step -> PNG bytes
+        for step in self.steps:
             generator, discriminator = snapshots[step]
-            fig, ax = plt.subplots(figsize=(size, size))
+            fig = Figure(figsize=(size, size))
+            ax = fig.subplots()
             gan_lab_view(generator, discriminator, real, noise, ax=ax, title=f"step {step:,}")
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-            plt.close(fig)
-            self.frames[step] = buffer.getvalue()
+            self.frames[step] = figure_png(fig, dpi=80, bbox_inches="tight")
         self.slider = widgets.SelectionSlider(
             options=self.steps, description="step", continuous_update=True
         )
