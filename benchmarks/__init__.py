@@ -20,7 +20,7 @@ import importlib
 from types import ModuleType
 
 # the order they run in
-SUITES = ("ring", "grid", "digits", "stacked", "conditional", "speed", "grading")
+SUITES = ("ring", "grid", "digits", "stacked", "conditional", "speed", "grading", "threads")
 
 
 class SuiteUnavailable(Exception):

@@ -23,8 +23,8 @@ from gan_course.cli import REPO, main
 
 from .common import Machine, Report
 
-EXERCISE = REPO / "exercises" / "05_training_loop.ipynb"
-SOLUTION = REPO / "solutions" / "05_training_loop.ipynb"
+EXERCISE = REPO / "exercises" / "ex05_training_loop.ipynb"
+SOLUTION = REPO / "solutions" / "sol05_training_loop.ipynb"
 TASKS = 3
 
 

@@ -89,13 +89,15 @@ def _verdict(problems: list[str]) -> int:
 
 def release_command(args) -> int:
     from .release import ReleaseError, release
+    from .tooling.layout import SOLUTIONS, file_name, topic
 
     try:
         changed = release(Path(args.solutions), Path(args.exercises), check=args.check)
     except ReleaseError as err:
         print(f"release failed: {err}", file=sys.stderr)
         return 2
-    stale = [p for p in changed if not (Path(args.solutions) / p.name).exists()]
+    solutions = Path(args.solutions)
+    stale = [p for p in changed if not (solutions / file_name(SOLUTIONS, topic(p))).exists()]
     for path in stale:
         print(f"warning: {path} has no solution in {args.solutions}; left as it is")
     fresh = [p for p in changed if p not in stale]

@@ -1,7 +1,7 @@
 """Grading exercise notebooks: rebuild each from the released exercise, run it, read the checks.
 
 A submission is never trusted and never touched. Its bytes are read once; the notebook that runs
-is rebuilt from the released exercise (`exercises/NN_*.ipynb`): the learner's answer cells (those
+is rebuilt from the released exercise (`exercises/exNN_*.ipynb`): the learner's answer cells (those
 the exercise leaves as `# YOUR CODE HERE`) and any cells they added are kept, every other cell,
 checks included, is the original. Like nbgrader's checksums, a check cell the learner edited or
 deleted is noticed and reported, and the original runs instead.
@@ -30,6 +30,8 @@ from pathlib import Path
 import nbformat
 import psutil
 
+from .tooling.layout import EXERCISES, notebooks_in, topic
+
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented", "error"
 STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, ERROR)
 ANSWER_MARK = "# YOUR CODE HERE"
@@ -57,7 +59,7 @@ class TaskResult:
 class Exercise:
     """A released exercise notebook, and which of its cells are answers and which are checks."""
 
-    name: str  # "05_training_loop"
+    name: str  # "05_training_loop", the topic of exercises/ex05_training_loop.ipynb
     notebook: nbformat.NotebookNode
     answers: dict[str, set[str]] = field(default_factory=dict)  # cell id -> names it defines
     checks: dict[str, str] = field(default_factory=dict)  # cell id -> task name
@@ -65,7 +67,7 @@ class Exercise:
     @classmethod
     def load(cls, path: Path) -> Exercise:
         nb = nbformat.read(path, as_version=4)
-        exercise = cls(path.stem, nb)
+        exercise = cls(topic(path), nb)
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -81,7 +83,7 @@ class Exercise:
 
 
 def load_exercises(folder: Path) -> dict[str, Exercise]:
-    exercises = {p.stem: Exercise.load(p) for p in sorted(Path(folder).glob("[0-9]*.ipynb"))}
+    exercises = {topic(p): Exercise.load(p) for p in notebooks_in(EXERCISES, folder)}
     if not exercises:
         raise GradingError(
             f"no exercise notebooks in {folder}: pass the released exercises with --exercises "
@@ -398,12 +400,22 @@ def read_results(ran: nbformat.NotebookNode, limits: Limits) -> dict[str, tuple[
             results[task] = (ERROR, f"not checked: {reason}")
         elif error is not None:
             results[task] = _from_error(error, trouble, timed_out, limits)
-        elif any("✔" in o.get("text", "") for o in cell.outputs if o.output_type == "stream"):
+        elif _shows_pass(cell):
             results[task] = (PASSED, f"passed, but {'; '.join(trouble)}" if trouble else "")
         else:
             results[task] = (ERROR, "the check printed no verdict")
         trouble = []
     return results
+
+
+def _shows_pass(cell) -> bool:
+    """Did the check cell show its ✔ line (printed, or the green box of a kernel)?"""
+    for output in cell.outputs:
+        text = output.get("text", "") if output.output_type == "stream" else ""
+        text = text or output.get("data", {}).get("text/plain", "")
+        if "✔" in text:
+            return True
+    return False
 
 
 def _from_error(error, trouble: list[str], timed_out: bool, limits: Limits) -> tuple[str, str]:

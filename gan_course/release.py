@@ -1,6 +1,7 @@
 """Make the exercise notebooks from the solution notebooks (`gan-course release`).
 
-In `solutions/`, code between nbgrader's markers is the answer::
+`solutions/solNN_topic.ipynb` becomes `exercises/exNN_topic.ipynb` (`tooling.layout`). In
+`solutions/`, code between nbgrader's markers is the answer::
 
     def d_loss(real_logits, fake_logits):
         ### BEGIN SOLUTION
@@ -23,6 +24,8 @@ import re
 from pathlib import Path
 
 import nbformat
+
+from .tooling.layout import EXERCISES, SOLUTIONS, file_name, notebooks_in, topic
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY = "solution-only"
@@ -84,19 +87,24 @@ def make_exercise(solution: nbformat.NotebookNode, name: str = "notebook") -> nb
     return clean(nb)
 
 
+def exercise_path(solution: Path, exercises_dir: Path) -> Path:
+    """Where the exercise made from `solution` goes: `solNN_topic` -> `exNN_topic`."""
+    return Path(exercises_dir) / file_name(EXERCISES, topic(solution))
+
+
 def release(solutions_dir: Path, exercises_dir: Path, check: bool = False) -> list[Path]:
-    """Write (or with `check`, only compare) every exercise; return the paths that changed."""
-    changed = []
-    for src in sorted(Path(solutions_dir).glob("*.ipynb")):
-        dest = Path(exercises_dir) / src.name
+    """Write (or with `check`, only compare) every exercise; return the paths that changed.
+
+    An exercise without a solution any more is listed too (last), and left where it is.
+    """
+    changed, made = [], set()
+    for src in notebooks_in(SOLUTIONS, solutions_dir):
+        dest = exercise_path(src, exercises_dir)
+        made.add(dest)
         text = nbformat.writes(make_exercise(nbformat.read(src, as_version=4), src.name)) + "\n"
         if not dest.exists() or dest.read_text(encoding="utf-8") != text:
             changed.append(dest)
             if not check:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_text(text, encoding="utf-8")
-    stale = {p.name for p in Path(exercises_dir).glob("*.ipynb")} - {
-        p.name for p in Path(solutions_dir).glob("*.ipynb")
-    }
-    changed += [Path(exercises_dir) / name for name in sorted(stale)]
-    return changed
+    return changed + [p for p in notebooks_in(EXERCISES, exercises_dir) if p not in made]

@@ -79,20 +79,43 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def set_threads(n: int | None = None) -> int:
-    """Give PyTorch a sensible number of CPU threads and return it.
+THREADS_ENV = "OMP_NUM_THREADS"
 
-    `OMP_NUM_THREADS` wins when set (the tests set 1 so parallel kernels don't fight over cores);
-    otherwise all cores up to 8: the course's small models gain nothing from more.
+
+def set_threads(n: int | None = None) -> int:
+    """Give PyTorch its CPU threads (one, unless told otherwise) and return how many.
+
+    One thread per kernel is the course's policy, chosen by measuring (`python -m benchmarks
+    threads`): the course's networks are small, so a second thread gains little on an idle
+    machine (lesson 05's ring GAN: about 1.1x; lesson 07's DCGAN: about 1.6x), and loses a
+    lot on a busy one. While another program keeps a core busy (a browser, a video call,
+    another kernel), two threads spin-wait for each other: 3-5x slower than one thread.
+
+    `n`, or else `OMP_NUM_THREADS`, asks for more; `describe` then warns about busy machines.
     """
     if n is None:
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        n = int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 8)
+        env = os.environ.get(THREADS_ENV, "")
+        n = int(env) if env.isdigit() and int(env) > 0 else 1
     torch.set_num_threads(n)
     return n
 
 
+def thread_warning() -> str | None:
+    """A warning when torch runs on more than one CPU thread (see `set_threads`), else None."""
+    threads = torch.get_num_threads()
+    if threads <= 1 or get_device().type != "cpu":
+        return None
+    return (
+        f"note: torch uses {threads} CPU threads. That is a little faster on an idle machine, "
+        "but 3-5x slower than one thread while another program keeps a core busy. The "
+        f"course's default is one thread: unset {THREADS_ENV} (now "
+        f"{os.environ.get(THREADS_ENV, 'unset')!r}) or call set_threads(1)."
+    )
+
+
 def describe() -> str:
-    """One line for the top of a notebook: device, threads and mode."""
+    """One line for the top of a notebook: device, threads and mode (and a thread warning)."""
     mode = "FAST (smoke-test sizes)" if is_fast() else "full"
-    return f"device={get_device()}  threads={torch.get_num_threads()}  mode={mode}"
+    line = f"device={get_device()}  threads={torch.get_num_threads()}  mode={mode}"
+    warning = thread_warning()
+    return line if warning is None else f"{line}\n{warning}"

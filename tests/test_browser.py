@@ -33,7 +33,7 @@ import pytest
 from .conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-NOTEBOOKS = ["notebooks/05_training_loop.ipynb", "solutions/05_training_loop.ipynb"]
+NOTEBOOKS = ["notebooks/05_training_loop.ipynb", "solutions/sol05_training_loop.ipynb"]
 SLIDESHOW = "notebooks/05_training_loop.ipynb"
 
 # Bounded waits, in seconds, generous because the suite runs two notebooks at a time on two cores.

@@ -19,8 +19,8 @@ from gan_course.grading import Exercise, identify, load_exercises, rebuild
 
 from .conftest import REPO
 
-EXERCISE = REPO / "exercises" / "05_training_loop.ipynb"
-SOLUTION = REPO / "solutions" / "05_training_loop.ipynb"
+EXERCISE = REPO / "exercises" / "ex05_training_loop.ipynb"
+SOLUTION = REPO / "solutions" / "sol05_training_loop.ipynb"
 TASKS = ["d_step", "g_step", "train_loop"]
 
 
@@ -85,9 +85,9 @@ def _no_ids(nb):
 
 
 CLASS = {
-    "ada/05_training_loop.ipynb": learner_notebook(SOLVED),
-    "ben/05_training_loop.ipynb": learner_notebook(),
-    "cy/05_training_loop.ipynb": learner_notebook(
+    "ada/ex05_training_loop.ipynb": learner_notebook(SOLVED),
+    "ben/ex05_training_loop.ipynb": learner_notebook(),
+    "cy/ex05_training_loop.ipynb": learner_notebook(
         {
             "d_step": "solution",
             # labels swapped: a plausible wrong answer, rejected by the check with a hint
@@ -313,7 +313,7 @@ def test_html_summary_and_bad_arguments(tmp_path, capsys):
 
 
 def test_progress_shows_a_learners_tasks(tmp_path, capsys):
-    (tmp_path / "05_training_loop.ipynb").write_text(
+    (tmp_path / "ex05_training_loop.ipynb").write_text(
         learner_notebook({"d_step": "solution"}), encoding="utf-8"
     )
     assert main(["progress", str(tmp_path)]) == 0

@@ -17,33 +17,12 @@ import nbformat
 import pytest
 
 from gan_course.slides import slide_problems
+from gan_course.tooling import layout
 
 from .conftest import REPO
 
-LESSONS = [
-    "00_welcome",
-    "01_data_and_noise",
-    "02_generator",
-    "03_discriminator",
-    "04_losses",
-    "05_training_loop",
-    "06_training_dynamics",
-    "07_dcgan",
-    "08_evaluating_gans",
-    "09_wasserstein",
-    "10_conditional_gans",
-]
-EXERCISES = [
-    "02_generator",
-    "03_discriminator",
-    "04_losses",
-    "05_training_loop",
-    "06_training_dynamics",
-    "07_dcgan",
-    "08_evaluating_gans",
-    "09_wasserstein",
-    "10_conditional_gans",
-]
+LESSONS = [layout.topic(p) for p in layout.lessons()]  # "00_welcome", ...
+EXERCISES = [layout.topic(p) for p in layout.solutions()]  # the lessons that have an exercise
 ALL = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (REPO / d).glob("*.ipynb"))
 
 
@@ -51,12 +30,30 @@ def ids(paths):
     return [str(p.relative_to(REPO)) for p in paths]
 
 
-def test_every_lesson_and_exercise_exists():
-    for name in LESSONS:
-        assert (REPO / "notebooks" / f"{name}.ipynb").exists(), name
-    for name in EXERCISES:
-        assert (REPO / "solutions" / f"{name}.ipynb").exists(), name
-        assert (REPO / "exercises" / f"{name}.ipynb").exists(), name
+def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
+    assert LESSONS[:11] == [
+        "00_welcome",
+        "01_data_and_noise",
+        "02_generator",
+        "03_discriminator",
+        "04_losses",
+        "05_training_loop",
+        "06_training_dynamics",
+        "07_dcgan",
+        "08_evaluating_gans",
+        "09_wasserstein",
+        "10_conditional_gans",
+    ]
+    assert [int(name[:2]) for name in LESSONS] == list(range(len(LESSONS))), "numbered in order"
+    assert len(EXERCISES) >= 9 and set(EXERCISES) <= set(LESSONS), "an exercise has its lesson"
+    assert [layout.topic(p) for p in layout.exercises()] == EXERCISES, "gan-course release"
+    stray = [
+        p.name
+        for kind in (layout.LESSONS, layout.EXERCISES, layout.SOLUTIONS)
+        for p in (REPO / kind).glob("*.ipynb")
+        if p not in layout.notebooks_in(kind)
+    ]
+    assert not stray, f"named unlike the course's notebooks (tooling/layout.py): {stray}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids(ALL))
@@ -117,7 +114,7 @@ def test_lessons_write_code_twinned_with_the_package():
 def test_exercise_run_unchanged_only_says_not_implemented(name):
     from nbclient import NotebookClient
 
-    nb = nbformat.read(REPO / "exercises" / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(layout.path_in(layout.EXERCISES, name), as_version=4)
     NotebookClient(
         nb,
         timeout=120,
@@ -167,7 +164,7 @@ def test_session_plans_link_lessons_that_exist():
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_has_slide_metadata_for_rise(name):
-    nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(layout.path_in(layout.LESSONS, name), as_version=4)
     assert slide_problems(nb) == [], "run `gan-course slides`"
     kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
     assert kinds.count("slide") >= 3, "a lesson is more than one or two slides"

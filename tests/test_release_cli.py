@@ -68,8 +68,8 @@ def test_make_exercise_drops_answers_outputs_and_widget_state():
 
 def test_release_writes_then_reports_up_to_date(tmp_path):
     (tmp_path / "sol").mkdir()
-    nbformat.write(solution_notebook(), tmp_path / "sol" / "02_x.ipynb")
-    assert release(tmp_path / "sol", tmp_path / "ex") == [tmp_path / "ex" / "02_x.ipynb"]
+    nbformat.write(solution_notebook(), tmp_path / "sol" / "sol02_x.ipynb")
+    assert release(tmp_path / "sol", tmp_path / "ex") == [tmp_path / "ex" / "ex02_x.ipynb"]
     assert release(tmp_path / "sol", tmp_path / "ex", check=True) == []
     args = ["release", "--solutions", str(tmp_path / "sol"), "--exercises", str(tmp_path / "ex")]
     assert cli.main([*args, "--check"]) == 0

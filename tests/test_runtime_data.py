@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -44,16 +46,37 @@ def test_seed_everything_repeats_runs():
     assert torch.equal(first[0], again[0]) and np.array_equal(first[1], again[1])
 
 
-def test_set_threads_reads_omp_num_threads(monkeypatch):
+def test_one_thread_unless_told_otherwise_and_a_warning_with_more(monkeypatch):
     before = torch.get_num_threads()
+    monkeypatch.setenv("GAN_COURSE_DEVICE", "cpu")
     try:
-        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
         assert runtime.set_threads() == 1 == torch.get_num_threads()
-        monkeypatch.delenv("OMP_NUM_THREADS")
-        assert 1 <= runtime.set_threads() <= 8
-        assert "threads=" in runtime.describe()
+        assert runtime.thread_warning() is None
+        assert runtime.describe().startswith("device=cpu  threads=1  mode=")
+        assert "\n" not in runtime.describe()
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert runtime.set_threads() == 2 == torch.get_num_threads()
+        warning = runtime.describe().splitlines()[1]
+        assert "2 CPU threads" in warning and "busy" in warning and "'2'" in warning
+        assert runtime.set_threads(1) == 1 and runtime.thread_warning() is None
+        monkeypatch.setenv("OMP_NUM_THREADS", "lots")  # not a number: the default
+        assert runtime.set_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_package_imports_without_torch_until_runtime_is_used():
+    code = (
+        "import sys, gan_course, gan_course.tooling.jupyter, gan_course.tooling.layout\n"
+        "assert 'torch' not in sys.modules, 'the tooling must not load PyTorch'\n"
+        "from gan_course import budget\n"
+        "assert 'torch' in sys.modules and budget(1, 2) in (1, 2)\n"
+        "import gan_course as g\n"
+        "try:\n    g.nope\nexcept AttributeError as err:\n    assert 'nope' in str(err)\n"
+        "else:\n    raise SystemExit('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_ring_and_grid_have_the_published_geometry():

@@ -14,7 +14,7 @@ from .conditional import (
     check_per_class_accuracy,
     check_projection_logit,
 )
-from .core import Check, CheckFailed, LearnerError, NotImplementedYet
+from .core import Check, CheckFailed, LearnerError, NotImplementedYet, install_notebook_hints
 from .dcgan import check_dcgan_generator, check_dcgan_init, check_output_sizes, check_slerp
 from .discriminator import check_d_accuracy, check_discriminator_2d, check_train_discriminator
 from .dynamics import (
@@ -39,6 +39,8 @@ from .wasserstein import (
     check_g_loss_wasserstein,
     check_gradient_penalty,
 )
+
+install_notebook_hints()  # in a kernel: a check run before its answer says "run the cell above"
 
 __all__ = [
     "Check",

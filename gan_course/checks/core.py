@@ -18,8 +18,10 @@ message alone, without a traceback through the course's code.
 
 from __future__ import annotations
 
+import html
 import math
 import random
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -90,7 +92,7 @@ class Check:
         np.random.set_state(self._np_state)
         random.setstate(self._py_state)
         if exc_type is None:
-            print(f"{PASS_MARK} {self.task}: all {self.count} checks passed")
+            show_pass(f"{PASS_MARK} {self.task}: all {self.count} checks passed")
         return False
 
     # -- calling the learner's code ----------------------------------------------------------
@@ -196,6 +198,63 @@ class Check:
             type(obj).__name__,
             hint="subclass nn.Module and call super().__init__() first",
         )
+
+
+# ------------------------------------------------------------------------------ in a notebook
+
+PASS_STYLE = (  # a green box, beside JupyterLab's pink one for a failure
+    "background: #e6f4ea; color: #1e4620; margin: 0; padding: 2px 6px; white-space: pre-wrap; "
+    "font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px)"
+)
+
+
+def _kernel_shell():
+    """The IPython shell of a Jupyter kernel we run in, else None (a script, pytest)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def show_pass(line: str) -> None:
+    """The one line of a passed check: a green box in Jupyter, printed text elsewhere."""
+    if _kernel_shell() is None:
+        print(line)
+        return
+    from IPython.display import display
+
+    box = f'<pre class="gan-course-pass" style="{PASS_STYLE}">{html.escape(line)}</pre>'
+    display({"text/plain": line, "text/html": box}, raw=True)
+
+
+CHECK_CALL = re.compile(r"^\s*check_\w+\(")
+
+
+def name_error_hint(line: str, missing: str) -> str | None:
+    """What to tell a learner whose check cell `line` names `missing`, not defined yet."""
+    if not CHECK_CALL.match(line or "") or not re.search(rf"\b{re.escape(missing)}\b", line):
+        return None
+    return (
+        f"{FAIL_MARK} `{missing}` is not defined yet, so there is nothing to check.\n"
+        f"    hint: run the cell that defines `{missing}` (your answer, just above) first, "
+        "then this check again. After a kernel restart, run the cells from the top."
+    )
+
+
+def _name_error_handler(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for a NameError: a check cell gets a hint, any other cell the usual
+    traceback."""
+    frames = traceback.extract_tb(tb)
+    hint = name_error_hint(frames[-1].line if frames else "", getattr(value, "name", "") or "")
+    stb = [hint] if hint else shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def install_notebook_hints() -> None:
+    """In a Jupyter kernel: a check run before its answer cell says so instead of a traceback."""
+    shell = _kernel_shell()
+    if shell is not None and not shell.custom_exceptions:  # leave anyone else's handler alone
+        shell.set_custom_exc((NameError,), _name_error_handler)
 
 
 def _close(a, b, atol: float, rtol: float) -> bool:
