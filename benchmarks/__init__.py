@@ -20,7 +20,17 @@ import importlib
 from types import ModuleType
 
 # the order they run in
-SUITES = ("ring", "grid", "digits", "stacked", "conditional", "speed", "grading", "threads")
+SUITES = (
+    "ring",
+    "grid",
+    "digits",
+    "stacked",
+    "conditional",
+    "speed",
+    "grading",
+    "threads",
+    "notebooks",
+)
 
 
 class SuiteUnavailable(Exception):

@@ -49,6 +49,8 @@ def doctor() -> int:
     device = runtime.get_device()
     print(f"device       {device}" + ("" if device.type != "cpu" else " (no CUDA or MPS found)"))
     print(f"threads      {runtime.set_threads()} for torch (CPU cores: {os.cpu_count()})")
+    if runtime.thread_warning():
+        print(f"             {runtime.thread_warning()}")
     print(f"FAST mode    {'on' if runtime.is_fast() else 'off'} ({runtime.FAST_ENV})")
     pretrained = "on: lessons 05, 07, 10 load" if runtime.use_pretrained() else "off: lessons train"
     print(f"pretrained   {pretrained} ({runtime.PRETRAINED_ENV})")
@@ -73,6 +75,15 @@ def doctor() -> int:
         except AssetError as err:
             print(f"weights      {name:<24} FAILED ({err})")
             problems.append(f"weights {name!r} failed their checksum")
+    from .tooling import jupyter
+
+    if jupyter.is_enabled():
+        print("jupyter      course notebooks open unmodified (gan_course.tooling.jupyter enabled)")
+    else:  # not broken, but JupyterLab will mark every lesson modified when it opens it
+        print(
+            "jupyter      note: JupyterLab will mark lessons modified on opening; to stop it: "
+            f"{sys.executable} -m gan_course.tooling.jupyter"
+        )
     mnist_dir = data.default_data_dir()
     print(f"data         mnist          optional, downloads to {mnist_dir} on request")
     return _verdict(problems)
@@ -173,8 +184,9 @@ def _grading_setup(args, command: str):
         cell_seconds=args.cell_timeout,
         memory_bytes=int(args.memory * 2**30),
         fast=not args.full,
-        # each kernel's torch threads: OMP_NUM_THREADS when set, else the cores shared out
-        threads=int(threads) if threads.isdigit() else max(1, (os.cpu_count() or 1) // jobs),
+        # each kernel's torch threads: OMP_NUM_THREADS when set, else one (runtime.set_threads:
+        # parallel kernels with more threads than free cores spin-wait for each other)
+        threads=int(threads) if threads.isdigit() and int(threads) > 0 else 1,
     )
     return exercises, limits, jobs
 

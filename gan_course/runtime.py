@@ -86,10 +86,10 @@ def set_threads(n: int | None = None) -> int:
     """Give PyTorch its CPU threads (one, unless told otherwise) and return how many.
 
     One thread per kernel is the course's policy, chosen by measuring (`python -m benchmarks
-    threads`): the course's networks are small, so a second thread gains little on an idle
-    machine (lesson 05's ring GAN: about 1.1x; lesson 07's DCGAN: about 1.6x), and loses a
-    lot on a busy one. While another program keeps a core busy (a browser, a video call,
-    another kernel), two threads spin-wait for each other: 3-5x slower than one thread.
+    threads`, in benchmarks/README.md): the course's networks are small, so a second thread
+    gains little on an idle machine (lesson 05's ring GAN: nothing; lesson 07's DCGAN: about
+    1.3x), and loses a lot on a busy one. While another program keeps a core busy (a browser,
+    a video call, another kernel), two threads spin-wait for each other: 3-5x slower than one.
 
     `n`, or else `OMP_NUM_THREADS`, asks for more; `describe` then warns about busy machines.
     """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import runpy
 import sys
 
@@ -27,6 +28,8 @@ COLUMNS = {
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["class", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
+    "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],
+    "notebooks": ["notebook", "FAST s", "full s", "peak MiB"],
 }
 
 
@@ -34,8 +37,13 @@ COLUMNS = {
 def quick_output():
     """What `python -m benchmarks --quick --seeds 2` prints (in-process, so it stays quick)."""
     out = io.StringIO()
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    threads = os.environ.get("OMP_NUM_THREADS")
     with contextlib.redirect_stdout(out):
         assert command.main(["--quick", "--seeds", "2"]) == 0
+    if cores is not None:  # the notebooks suite pins itself to one core, and must let go
+        assert os.sched_getaffinity(0) == cores
+    assert os.environ.get("OMP_NUM_THREADS") == threads
     return out.getvalue()
 
 

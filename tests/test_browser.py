@@ -5,9 +5,10 @@ them without a dialog, Run All finishes without an error, plots show as images, 
 shows as a widget, and the checks show their ✔ lines. A full-page screenshot of each notebook goes
 to test-artifacts/browser/ for a person to look at. A last test opens lesson 05 as a RISE slideshow.
 
-JupyterLab serves a temporary copy of notebooks/ and solutions/ (it autosaves executed notebooks,
-and the repository's notebooks must stay without outputs), with the settings that `./course`
-writes, and its own settings, workspace and runtime folders. Chromium is Debian's, driven by
+JupyterLab is started the way the README says, `./course lab`, in a fresh copy of the repository
+(it autosaves executed notebooks, and the repository's notebooks must stay without outputs). The
+first test walks the learner's path: lesson 00, a link to exercise 02, a wrong answer typed in and
+its hint, the right answer and its ✔. Chromium is Debian's, driven by
 Playwright (never `playwright install`); `./course test` installs it when it is missing, and
 without it these tests skip. Alone: `./course test -k browser`.
 """
@@ -66,40 +67,46 @@ def _chromium() -> str:
     return found
 
 
-def _course_overrides() -> dict:
-    """The JupyterLab settings that `./course` writes to overrides.json (read from the script)."""
-    script = (REPO / "course").read_text(encoding="utf-8")
-    found = re.search(r"overrides\.json\"? <<'JSON'\n(.*?)\nJSON\n", script, re.DOTALL)
-    assert found, "./course no longer writes overrides.json from a <<'JSON' block"
-    return json.loads(found.group(1))
-
-
 # --- the server ------------------------------------------------------------------------------
 
 
+def copy_checkout(repo: Path, dest: Path) -> None:
+    """What a fresh clone holds: the files git tracks, and the new ones it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = repo / name
+        if source.is_file():  # a file deleted but not yet committed is listed and absent
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
 class LabServer:
-    """`jupyter lab` on 127.0.0.1, a free port and a random token, serving a temporary folder."""
+    """`./course lab`, the README's first command, on a fresh copy of the repository.
+
+    The copy is what a clone holds, with the set-up `./course` made for this suite (its .venv)
+    linked in, so the script finds it done. JupyterLab's own folders (runtime, settings,
+    workspaces) are temporary, so the tester's are never read or written; the server listens on
+    loopback with a random token; the browser is never opened by it, but by the test, from the
+    page the server writes for the browser to open.
+    """
 
     def __init__(self, workdir: Path) -> None:
-        self.root = workdir / "root"  # what the learner would see: notebooks/ and solutions/
-        for folder in ("notebooks", "solutions"):
-            shutil.copytree(REPO / folder, self.root / folder)
+        if not (Path(sys.prefix) / ".gan-course-installed").is_file():
+            pytest.skip("the browser test follows the README: run it with ./course test")
+        self.root = workdir / "gan-course"  # the learner's clone
+        copy_checkout(REPO, self.root)
+        (self.root / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
         self.runtime = workdir / "runtime"
         self.log_path = workdir / "server.log"
         self.token = secrets.token_hex(24)
-
-        # The app settings `./course lab` gets: the venv's, with the overrides the script writes.
-        app_settings = workdir / "app-settings"
-        venv_settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
-        if venv_settings.is_dir():
-            shutil.copytree(venv_settings, app_settings)
-        app_settings.mkdir(exist_ok=True)
-        (app_settings / "overrides.json").write_text(json.dumps(_course_overrides()))
-
         env = dict(os.environ)
         env.update(
             GAN_COURSE_FAST="1",
-            OMP_NUM_THREADS="1",
             # Folders of its own: not the tester's ~/.jupyter, kernelspecs, workspaces or profile
             JUPYTER_RUNTIME_DIR=str(self.runtime),
             JUPYTER_CONFIG_DIR=str(workdir / "config"),
@@ -108,28 +115,29 @@ class LabServer:
             JUPYTERLAB_WORKSPACES_DIR=str(workdir / "workspaces"),
             IPYTHONDIR=str(workdir / "ipython"),
         )
-        # The suite sets MPLBACKEND=Agg for nbval; a kernel started with it would draw no plots,
-        # and a learner's kernel never has it.
-        env.pop("MPLBACKEND", None)
+        # The suite sets MPLBACKEND=Agg for nbval and one thread per process; a learner's
+        # kernel has neither (./course lab sets OMP_NUM_THREADS=1 itself).
+        for name in ("MPLBACKEND", "OMP_NUM_THREADS"):
+            env.pop(name, None)
         command = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
+            str(self.root / "course"),
+            "lab",
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             "--ServerApp.port=0",  # the OS picks a free port; the server info file names it
             f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.app_settings_dir={app_settings}",
             "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, to run commands
         ]
-        if os.geteuid() == 0:
-            command.append("--allow-root")
         self.log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(
             command, env=env, cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT
         )
         self.url = ""  # known once the server answers: wait_until_up()
+
+    def landing_page(self) -> str:
+        """The page the server asks the learner's browser to open (`./course` execs jupyter, so
+        the server's pid is the script's)."""
+        return (self.runtime / f"jpserver-file-to-run-{self.process.pid}-open.html").as_uri()
 
     def _log_tail(self, lines: int = 30) -> str:
         self.log.flush()
@@ -518,7 +526,118 @@ def _problems_in(
     return problems
 
 
+JS_DIRTY = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+
+JS_RUN_CELL = """async (index) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = index;
+    panel.content.mode = 'command';
+    await window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+JS_CELL_DONE = """(index) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const cell = panel.content.widgets[index];
+    if (!kernel || kernel.status !== 'idle' || cell.model.executionCount === null) return null;
+    return {text: [...cell.node.querySelectorAll('.jp-OutputArea-output')]
+                .map((e) => e.innerText).join('\\n'),
+            passBox: cell.node.querySelectorAll('.jp-OutputArea-output pre.gan-course-pass').length,
+            errors: cell.model.outputs.toJSON().filter((o) => o.output_type === 'error')
+                .map((o) => o.ename)};
+}"""
+
+
+def _run_cell(page: BrowserPage, index: int) -> dict:
+    """Run cell `index` of the open notebook, as Shift+Enter would; what it shows afterwards."""
+    page.page.evaluate(
+        "(index) => { const c = window.jupyterapp.shell.currentWidget.content.widgets[index];"
+        " c.model.executionCount = null; }",
+        index,
+    )
+    page.page.evaluate(JS_RUN_CELL, index)
+    shown = _wait(page, JS_CELL_DONE, RUN_ALL_S, arg=index)
+    assert shown is not None, f"cell {index} did not finish within {RUN_ALL_S} s"
+    return shown
+
+
+def _panel_id(page: BrowserPage) -> str:
+    """The DOM id of the notebook in front (the others stay in the page, hidden)."""
+    return page.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+
+
+def _type_into_cell(page: BrowserPage, index: int, text: str) -> None:
+    """Click into cell `index`, select all of it and type `text` in its place."""
+    editor = page.page.locator(f"[id='{_panel_id(page)}'] .jp-Cell").nth(index)
+    editor = editor.locator(".cm-content")
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    page.page.keyboard.press("Control+A")
+    page.page.keyboard.insert_text(text)  # as typed, without the editor's auto-indent
+    page.page.keyboard.press("Escape")
+
+
 # --- the tests -------------------------------------------------------------------------------
+
+FIRST_EXERCISE = "exercises/ex02_generator.ipynb"
+WRONG_ANSWER = "def latent_noise(n, latent_dim):\n    return torch.rand(n, latent_dim)\n"
+RIGHT_ANSWER = "def latent_noise(n, latent_dim):\n    return torch.randn(n, latent_dim)\n"
+
+
+def test_readme_path_from_lesson_00_to_a_first_green_check(page, lab):
+    """`./course lab` opens lesson 00; its link opens exercise 02; the first task, answered
+    wrongly and then rightly by typing in the cell, gets its hint and then its ✔."""
+    shot = _screenshot_path("path", FIRST_EXERCISE)
+    cells = nbformat.read(lab.root / FIRST_EXERCISE, as_version=4).cells
+    answer = next(i for i, c in enumerate(cells) if "# YOUR CODE HERE" in c.source)
+    check = answer + 1
+    assert cells[check].source.startswith("check_latent_noise("), "exercise 02 changed its order"
+    problems = []
+    try:
+        page.page.goto(lab.landing_page(), timeout=KERNEL_READY_S * 1000)
+        if not _wait(page, JS_STATE, KERNEL_READY_S, arg="notebooks/00_welcome.ipynb"):
+            pytest.fail(f"the page ./course lab opens did not show lesson 00: {page.page.url}")
+        page.page.wait_for_timeout(2000)  # the kernel's language_info has arrived by now
+        if page.page.evaluate(JS_DIRTY):
+            problems.append("lesson 00 shows as modified though nothing was done to it")
+
+        # JupyterLab points the link at the file's download URL and opens it itself when clicked
+        link = page.page.locator(f'.jp-RenderedMarkdown a[href*="/files/{FIRST_EXERCISE}?"]').first
+        link.scroll_into_view_if_needed()
+        link.click()
+        if not _wait(page, JS_STATE, KERNEL_READY_S, arg=FIRST_EXERCISE):
+            pytest.fail(f"lesson 00's link did not open {FIRST_EXERCISE} with an idle kernel")
+
+        setup = _run_cell(page, 1)
+        if setup["errors"]:
+            problems.append(f"the setup cell failed: {setup}")
+        early = _run_cell(page, check)  # the check, before its answer cell ever ran
+        if "not defined yet" not in early["text"] or "Traceback" in early["text"]:
+            problems.append(f"a check run before its answer shows: {early['text'][:300]!r}")
+
+        _type_into_cell(page, answer, WRONG_ANSWER)
+        _run_cell(page, answer)
+        wrong = _run_cell(page, check)
+        if "✘" not in wrong["text"] or "torch.rand is uniform" not in wrong["text"]:
+            problems.append(f"a uniform answer gets no hint about it: {wrong['text'][:300]!r}")
+
+        page.page.locator(f"[id='{_panel_id(page)}'] .jp-Cell").nth(
+            check
+        ).scroll_into_view_if_needed()
+        page.page.screenshot(path=str(shot).replace(".png", "-wrong.png"))
+        _type_into_cell(page, answer, RIGHT_ANSWER)
+        _run_cell(page, answer)
+        right = _run_cell(page, check)
+        if not right["text"].strip().startswith("✔ latent_noise") or not right["passBox"]:
+            problems.append(f"the right answer shows no green ✔ box: {right}")
+        problems += [f"uncaught error in the page: {error}" for error in page.page_errors]
+    finally:
+        with contextlib.suppress(Exception):  # a page that broke is reported, not this
+            cell = page.page.locator(f"[id='{_panel_id(page)}'] .jp-Cell").nth(check)
+            cell.scroll_into_view_if_needed(timeout=5000)
+        page.page.screenshot(path=str(shot))
+        print(f"screenshots of {FIRST_EXERCISE} after a wrong and a right answer: {shot}")
+    assert not problems, _report("the README's path to a first ✔", problems, page, shot, lab)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)

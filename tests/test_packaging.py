@@ -55,3 +55,4 @@ def test_binder_environment_is_environment_yml_without_the_editable_install():
     assert body("binder/environment.yml") == body("environment.yml")
     post_build = (REPO / "binder" / "postBuild").read_text()
     assert "pip install --no-deps -e ." in post_build
+    assert "python -m gan_course.tooling.jupyter" in post_build  # lessons open unmodified
