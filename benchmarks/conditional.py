@@ -10,13 +10,13 @@ from functools import partial
 
 from gan_course import runtime, train
 from gan_course.data import digit_images
-from gan_course.metrics import load_digits_classifier, predict_digits
-from gan_course.models.conditional import (
-    ConditionalGenerator,
+from gan_course.metrics import (
     LabelAccuracy,
-    ProjectionDiscriminator,
     label_accuracy,
+    load_digits_classifier,
+    predict_digits,
 )
+from gan_course.models.conditional import ConditionalGenerator, ProjectionDiscriminator
 from gan_course.models.dcgan import dcgan_init
 
 from .common import (

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from gan_course.cli import REPO, main
+from gan_course.tooling.cli import REPO, main
 
 from .common import Machine, Report
 

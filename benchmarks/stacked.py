@@ -19,7 +19,7 @@ import torch
 
 from gan_course import metrics, runtime, train
 from gan_course.data import StackedDigits
-from gan_course.latent import generate
+from gan_course.latent import sample
 from gan_course.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 
 from .common import (
@@ -56,7 +56,7 @@ def samples(generator, n: int, seed: int = 0, chunk: int = 2000) -> torch.Tensor
     chunks = []
     for start in range(0, n, chunk):
         z = torch.randn(min(chunk, n - start), generator.latent_dim, generator=noise)
-        chunks.append(generate(generator, z).cpu())  # eval mode: BatchNorm's running statistics
+        chunks.append(sample(generator, z=z).cpu())  # eval mode: BatchNorm's running statistics
     return torch.cat(chunks)  # (n, 3, 16, 16)
 
 

@@ -1,8 +1,13 @@
-"""What you watch while a GAN trains: a progress bar, a live monitor, checkpoints.
+"""What you watch while a GAN trains: a progress bar, a live monitor, checkpoints, and more.
 
 A callback is any object with `on_train_begin(state)`, `on_step_end(state)` and
-`on_train_end(state)` (`state` is a `gan_course.train.TrainState`); subclass `Callback` and
-override what you need.
+`on_train_end(state)` (`state` is a `gan_course.loop.TrainState`); subclass `Callback` and
+override what you need. They follow the step: `ProgressBar` shows whatever the step logs, and
+`LiveMonitor` draws the generator through a view (`gan_course.views`) that knows the data, so
+both serve every family that trains through `gan_course.loop.fit`.
+
+Lesson 06's diagnostics are callbacks too: `GradNorm` logs the size of G's gradient, and
+`ModeTracker` records which modes of a mixture G's samples sit on over time.
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ from __future__ import annotations
 import copy
 import time
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from . import viz
-from .train import save_checkpoint
+from .data import GaussianMixture
+from .latent import fixed_noise, sample
+from .loop import save_checkpoint
+from .views import NoiseGrid
 
 
 class Callback:
@@ -27,26 +36,26 @@ class Callback:
 
 
 class ProgressBar(Callback):
-    """A tqdm bar (a widget in JupyterLab) with the latest losses and D outputs as its postfix."""
+    """A tqdm bar (a widget in JupyterLab) with the means of what the step logs as its postfix.
 
-    def __init__(self, every: int = 10) -> None:
+    `keys` picks and orders what is shown; by default every metric the step logs, up to
+    `max_keys` of them (the classic GAN's: d_loss, d_real, d_fake, d_acc, g_loss).
+    """
+
+    def __init__(self, every: int = 10, keys=None, max_keys: int = 6, desc: str = "training"):
         self.every = every  # update the postfix every `every` steps: tqdm is not free
+        self.keys, self.max_keys, self.desc = keys, max_keys, desc
 
     def on_train_begin(self, state) -> None:
         h = state.history
-        self.bar = tqdm(total=state.config.steps, initial=h.step, desc="training", unit="step")
+        self.bar = tqdm(total=state.steps, initial=h.step, desc=self.desc, unit="step")
 
     def on_step_end(self, state) -> None:
         h = state.history
-        if h.step % self.every == 0 or h.step == state.config.steps:
-            self.bar.set_postfix(
-                {
-                    k: f"{h.last(k, self.every):.3f}"
-                    for k in ("d_loss", "g_loss", "d_real", "d_fake")
-                    if k in h
-                },
-                refresh=False,
-            )
+        if h.step % self.every == 0 or h.step == state.steps:
+            keys = self.keys or h.logged()[: self.max_keys]
+            postfix = {k: f"{h.last(k, self.every):.3f}" for k in keys if k in h}
+            self.bar.set_postfix(postfix, refresh=False)
             self.bar.update(h.step - self.bar.n)
 
     def on_train_end(self, state) -> None:
@@ -54,54 +63,59 @@ class ProgressBar(Callback):
         self.bar.close()
 
 
+class Slot:
+    """One picture in the notebook's output, replaced in place each time; nothing outside one."""
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def show(self, png: bytes) -> None:
+        try:
+            from IPython import get_ipython
+            from IPython.display import Image, display
+        except ImportError:
+            return
+        if get_ipython() is None:
+            return
+        if self.handle is None:
+            self.handle = display(Image(data=png), display_id=True)
+        else:
+            self.handle.update(Image(data=png))
+
+
 class LiveMonitor(Callback):
-    """Redraw losses, D(x) and D(G(z)), and fixed-noise samples every `every` steps.
+    """Redraw the losses, D(x) and D(G(z)), and a picture of G every `every` steps.
 
-    The samples come from one fixed batch of noise, so successive pictures show how the *same*
-    latent points move. For 2-D data pass `view=mixture` (or any distribution with `.sample`) to
-    get the GAN-Lab view; for images the samples are shown as a grid.
-
-    A picture costs about a third of a second on a laptop CPU, so a redraw is skipped while the
-    monitor has used more than `max_overhead` of the wall time since training began: the monitor
-    never dominates (with the default, training runs at most a quarter slower).
+    The picture is the `view`'s (`gan_course.views`): `NoiseGrid()` (the default) shows images
+    from one fixed batch of noise, so successive pictures show how the *same* latent points
+    move; `MixtureView(mixture)` is GAN Lab's view of 2-D data. A picture costs about a third
+    of a second on a laptop CPU, so a redraw is skipped while the monitor has used more than
+    `max_overhead` of the wall time since training began: training runs at most about a
+    quarter slower. Monitors given the same `slot` draw into the same picture.
     """
 
     def __init__(
         self,
+        view=None,  # default: NoiseGrid()
         every: int = 100,
-        view=None,  # a 2-D distribution to draw real samples from; None for images
-        n_samples: int = 64,  # fixed-noise samples shown (2-D: 512)
         max_overhead: float = 0.2,
-        seed: int = 1234,
-        lim: float = 3.0,  # half-width of the 2-D view
+        slot: Slot | None = None,
+        title: str = "",  # before "step N" above the picture, e.g. the run's name
     ) -> None:
-        self.every = every
-        self.view = view
-        self.max_overhead = max_overhead
-        self.seed = seed
-        self.lim = lim
-        self.n_samples = 512 if view is not None and n_samples == 64 else n_samples
-        self.draws = 0
+        self.view = view if view is not None else NoiseGrid()
+        self.every, self.max_overhead, self.title = every, max_overhead, title
+        self.slot = slot if slot is not None else Slot()
+        self.draws, self.spent = 0, 0.0
 
     def on_train_begin(self, state) -> None:
-        with torch.random.fork_rng(devices=[]):  # fixed noise, learner's RNG untouched
-            torch.manual_seed(self.seed)
-            self.fixed_noise = torch.randn(self.n_samples, state.generator.latent_dim)
-            self.real = self.view.sample(self.n_samples) if self.view is not None else None
-        self.fixed_noise = self.fixed_noise.to(state.device)
-        n_classes = getattr(state.generator, "n_classes", None)  # conditional: one class a column
-        self.fixed_labels = () if n_classes is None else (self._labels(n_classes, state.device),)
-        self.start, self.spent, self.handle = time.perf_counter(), 0.0, None
+        self.view.begin(state)
+        self.start, self.spent = time.perf_counter(), 0.0
         self.draw(state)
-
-    def _labels(self, n_classes: int, device) -> torch.Tensor:
-        return torch.arange(self.n_samples, device=device) % n_classes  # 0, 1, ..., 9, 0, ...
 
     def on_step_end(self, state) -> None:
         if state.history.step % self.every:
             return
-        elapsed = time.perf_counter() - self.start
-        if self.spent > self.max_overhead * elapsed:
+        if self.spent > self.max_overhead * (time.perf_counter() - self.start):
             return
         self.draw(state)
 
@@ -109,60 +123,29 @@ class LiveMonitor(Callback):
         self.draw(state)
 
     def figure(self, state) -> Figure:
-        fig = Figure(figsize=(13, 3.6))
-        ax_loss, ax_d, ax_samples = fig.subplots(1, 3)
-        if state.history.step:
-            viz.plot_losses(state.history, ax_loss)
-            viz.plot_d_outputs(state.history, ax_d)
-        was_training = state.generator.training
-        state.generator.eval()
-        title = f"fixed noise, step {state.history.step}"
-        if self.view is not None:
-            viz.gan_lab_view(
-                state.generator,
-                state.discriminator,
-                self.real,
-                self.fixed_noise,
-                ax=ax_samples,
-                lim=self.lim,
-                title=title,
-            )
-        else:
-            with torch.no_grad():
-                images = state.generator(self.fixed_noise, *self.fixed_labels)
-            nrow = getattr(state.generator, "n_classes", None) or 8
-            viz.show_images(images, nrow=nrow, title=title, ax=ax_samples)
-        state.generator.train(was_training)
+        history = state.history
+        panels = 3 if "d_real" in history or not history.step else 2
+        fig = Figure(figsize=(4.4 * panels, 3.6))
+        axes = fig.subplots(1, panels)
+        if history.step:
+            viz.plot_losses(history, axes[0])
+            if panels == 3:
+                viz.plot_d_outputs(history, axes[1])
+        title = f"{self.title + ': ' if self.title else ''}step {history.step}"
+        self.view.draw(state, axes[-1], title)
         fig.tight_layout()
         return fig
 
     def draw(self, state) -> None:
         t0 = time.perf_counter()
-        show_png(viz.figure_png(self.figure(state), dpi=72), self)
+        self.slot.show(viz.figure_png(self.figure(state), dpi=72))
         self.draws += 1
         self.spent += time.perf_counter() - t0
 
 
-def show_png(png: bytes, owner) -> None:
-    """Show `png` in the notebook, replacing the monitor's previous picture; no-op outside one."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        return
-    if get_ipython() is None:
-        return
-    if owner.handle is None:
-        owner.handle = display(Image(data=png), display_id=True)
-    else:
-        owner.handle.update(Image(data=png))
-
-
 class Checkpoint(Callback):
-    """Save networks, optimizers, config and history to `path` every `every` steps and at the end.
-
-    Resume with `train_gan(..., resume_from=path)`.
-    """
+    """Save the nets, optimizers, config and history to `path` every `every` steps and at the
+    end. Resume with `fit(..., resume_from=path)` (`train_gan(..., resume_from=path)`)."""
 
     def __init__(self, path, every: int = 500) -> None:
         self.path, self.every = path, every
@@ -202,3 +185,48 @@ class EMA(Callback):
             avg.lerp_(now, 1 - decay)  # avg + (1 - decay) * (now - avg)
         for avg, now in zip(averaged.buffers(), live.buffers(), strict=True):
             avg.copy_(now)
+
+
+# ------------------------------------------------------------------------------ lesson 06
+
+
+class GradNorm(Callback):
+    r"""Log the size of G's last gradient, $\lVert\nabla_{\theta_G}\mathcal{L}_G\rVert$ ("g_grad").
+
+    After the G step G's `.grad` still holds the gradient it has just stepped along. When D rejects
+    the fakes with confidence and G uses the saturating loss, this norm collapses (lesson 04)
+    while the loss looks calm. (Adam divides each step by the gradient's running size, so its
+    steps shrink far less than the gradient; plain SGD's steps shrink with it.)
+    """
+
+    def on_step_end(self, state) -> None:
+        grads = [p.grad.flatten() for p in state.generator.parameters() if p.grad is not None]
+        norm = torch.cat(grads).norm().item() if grads else 0.0
+        state.history.log(g_grad=norm)
+
+
+class ModeTracker(Callback):
+    """Every `every` steps, count how many of `n` fixed-noise samples lie nearest each mode.
+
+    Every sample counts, on its mode or far from it, so the counts show where G puts its mass.
+    `counts` (T, K) and `steps` (T,) after training; `viz.plot_mode_occupancy` draws them. A
+    collapsing generator shows as one bright cell that jumps from mode to mode.
+    """
+
+    def __init__(self, mixture: GaussianMixture, every: int = 100, n: int = 1000) -> None:
+        self.mixture, self.every, self.n = mixture, every, n
+        self.steps, self.rows = [], []
+
+    def on_train_begin(self, state) -> None:
+        self.noise = fixed_noise(self.n, state.generator.latent_dim, seed=4321)
+
+    def on_step_end(self, state) -> None:
+        if state.history.step % self.every == 0:
+            samples = sample(state.generator, z=self.noise).cpu()  # (n, 2)
+            nearest = torch.cdist(samples, self.mixture.means).argmin(dim=1)  # (n,)
+            self.steps.append(state.history.step)
+            self.rows.append(torch.bincount(nearest, minlength=len(self.mixture.means)).tolist())
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.array(self.rows).reshape(len(self.rows), len(self.mixture.means))  # (T, K)

@@ -7,13 +7,16 @@ Two kinds of data, one interface for training (`gan_course.train.train_gan` take
 * a *dataset*: a tensor of images `(N, 1, H, W)` in [-1, 1]: scikit-learn's handwritten digits
   (bundled, 8x8 or 16x16), or MNIST / FashionMNIST through torchvision when you ask for a download.
 
-`load_dataset(name)` reaches all of them by name; `DATASETS` lists the names.
+`load_dataset(name)` reaches all of them by name; `DATASETS` lists the names. `real_batches`
+turns either kind (or a pair of tensors: images and labels, sources and targets) into the
+endless stream of batches a training step draws from.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,3 +270,34 @@ def load_dataset(name: str, **kwargs):
         valid = ", ".join(repr(n) for n in DATASETS)
         raise ValueError(f"unknown dataset {name!r}; valid names are: {valid}")
     return DATASETS[key](**kwargs)
+
+
+# ------------------------------------------------------------------------------ batches
+
+
+def real_batches(data, batch_size: int, device) -> Iterator:
+    """Endless real batches: from `data.sample(n)`, or shuffled epochs of a tensor dataset.
+
+    `data` may also be a pair `(images, labels)`: then each batch is a pair too (lesson 10).
+    """
+    if hasattr(data, "sample"):
+        while True:
+            yield data.sample(batch_size).to(device)
+    tensors = tuple(data) if isinstance(data, tuple | list) else (data,)
+    if not all(isinstance(t, Tensor) for t in tensors) or len(tensors) > 2:
+        raise TypeError(
+            "data must be a tensor of samples, a pair (samples, labels), or have .sample(n); "
+            f"got {type(data).__name__}"
+        )
+    if len({len(t) for t in tensors}) > 1:
+        raise ValueError(f"samples and labels differ in length: {[len(t) for t in tensors]}")
+    n = len(tensors[0])
+    if n < batch_size:
+        raise ValueError(f"batch_size={batch_size} but the dataset has only {n} items")
+    tensors = tuple(t.to(device) for t in tensors)
+    while True:
+        order = torch.randperm(len(tensors[0]), device=device)
+        for start in range(0, len(order) - batch_size + 1, batch_size):  # drop the ragged end
+            picked = order[start : start + batch_size]
+            batch = tuple(t[picked] for t in tensors)
+            yield batch if len(batch) == 2 else batch[0]

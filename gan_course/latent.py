@@ -1,4 +1,12 @@
-r"""Walking in a generator's latent space: interpolation, vector arithmetic, main directions.
+r"""A generator's latent space: drawing noise, sampling a generator, and walking in the space.
+
+**Noise and samples, in one place.** `noise_batch` draws the training noise (with the labels a
+conditional generator is asked for) from the global RNG, so seeded runs repeat. `fixed_noise`
+draws the same noise every time from a seed of its own, leaving the learner's RNG alone, and
+`sample` runs a generator on it the way a finished generator is used: in eval mode (BatchNorm
+uses its running statistics), without gradients, on the generator's device, its mode restored
+afterwards; with labels for a conditional generator, a truncation for generators that have one,
+and source images for an image-to-image generator. Metrics, monitors and widgets all call it.
 
 A trained generator turns every point $z$ of its latent space into an image, and nearby points into
 similar images. Three ways to explore that space:
@@ -22,6 +30,8 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
+
+from .runtime import device_of
 
 
 def lerp(z0: Tensor, z1: Tensor, t) -> Tensor:
@@ -59,17 +69,71 @@ def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
 INTERPOLATIONS = {"lerp": lerp, "slerp": slerp}
 
 
-@torch.no_grad()
-def generate(generator: nn.Module, z: Tensor) -> Tensor:
-    """`generator(z)` in eval mode (BatchNorm uses its running statistics), without gradients.
+# ---------------------------------------------------------------------------- noise and samples
 
-    Eval mode makes each image depend on its own z only, not on the rest of the batch: that is
-    what exploring one sample at a time needs. The generator's mode is restored afterwards.
+
+def noise_batch(generator: nn.Module, n: int, device=None):
+    """Training noise for `generator` from the global RNG: z (n, latent_dim), and for a
+    conditional generator (one with `n_classes`) the pair (z, labels), labels uniform."""
+    z = torch.randn(n, generator.latent_dim, device=device)
+    n_classes = getattr(generator, "n_classes", None)
+    if n_classes is None:
+        return z
+    return z, torch.randint(n_classes, (n,), device=device)
+
+
+def fixed_noise(n: int, latent_dim: int, seed: int = 0, device=None) -> Tensor:
+    """The same `n` latent vectors (n, latent_dim) for the same seed, drawn from a generator of
+    their own: the global RNG is neither used nor changed."""
+    rng = torch.Generator().manual_seed(seed)
+    return torch.randn(n, latent_dim, generator=rng).to(device)
+
+
+def class_labels(n: int, n_classes: int, device=None) -> Tensor:
+    """Labels 0, 1, ..., n_classes - 1, 0, 1, ... (n,): every class in turn, a column each."""
+    return torch.arange(n, device=device) % n_classes
+
+
+@torch.no_grad()
+def sample(
+    generator: nn.Module,
+    n: int | None = None,
+    *,
+    z: Tensor | None = None,
+    labels: Tensor | None = None,
+    inputs: Tensor | None = None,
+    truncation: float | None = None,
+    seed: int = 0,
+) -> Tensor:
+    """What `generator` makes, in eval mode and without gradients; its mode restored.
+
+    * `z`, or else `n` vectors of `fixed_noise(seed)`: the learner's RNG is left alone;
+    * `labels` for a conditional generator (default: the classes in turn, `class_labels`);
+    * `truncation` (psi) for a generator whose forward takes one (StyleGAN);
+    * `inputs` for an image-to-image generator: its source images, and no noise.
+
+    Eval mode makes each output depend on its own input only, not on the rest of the batch:
+    what exploring one sample at a time, and measuring, need. Inputs go to the generator's
+    device; the output stays there.
     """
+    device = device_of(generator)
+    if inputs is not None:
+        args: tuple = (inputs.to(device),)
+    else:
+        if z is None:
+            if n is None:
+                raise ValueError("give the noise z, or how many samples n to draw")
+            z = fixed_noise(n, generator.latent_dim, seed)
+        args = (z.to(device),)
+        n_classes = getattr(generator, "n_classes", None)
+        if n_classes is not None:
+            labels = class_labels(len(z), n_classes) if labels is None else labels
+            args += (labels.to(device),)
+    kwargs = {} if truncation is None else {"truncation": truncation}
     was_training = generator.training
     generator.eval()
     try:
-        return generator(z.to(_device_of(generator)))
+        return generator(*args, **kwargs)
     finally:
         generator.train(was_training)
 
@@ -82,7 +146,7 @@ def interpolate(
         raise ValueError(f"mode={mode!r}; choose one of {list(INTERPOLATIONS)}")
     t = torch.linspace(0, 1, steps, device=z0.device).unsqueeze(1)  # (steps, 1)
     path = INTERPOLATIONS[mode](z0, z1, t)  # (steps, d)
-    return generate(generator, path)
+    return sample(generator, z=path)
 
 
 def vector_arithmetic(plus: Tensor, minus: Tensor, base: Tensor) -> Tensor:
@@ -137,8 +201,8 @@ def attribute_direction(
     mean $z$ of the bottom `quantile`, over `n` random samples (vector arithmetic with many
     exemplars). `attribute` maps images (N, C, H, W) to scores (N,), e.g. `ink` or `slant`.
     """
-    z = _fixed_noise(n, generator, seed)  # (n, d)
-    scores = attribute(generate(generator, z)).cpu()  # (n,)
+    z = fixed_noise(n, generator.latent_dim, seed)  # (n, d)
+    scores = attribute(sample(generator, z=z)).cpu()  # (n,)
     order = scores.argsort()
     k = max(1, int(quantile * n))
     direction = vector_arithmetic(z[order[-k:]], z[order[:k]], torch.zeros_like(z[0]))
@@ -171,7 +235,7 @@ def latent_directions(
     Component 1 is the biggest change the generator can make, 2 the next one uncorrelated with it,
     and so on. Signs are fixed so that each direction's largest entry is positive.
     """
-    z = _fixed_noise(n, generator, seed)  # (n, d)
+    z = fixed_noise(n, generator.latent_dim, seed)  # (n, d)
     features = _features(generator, z, layer).flatten(1).double().cpu()  # (n, F)
     centred = features - features.mean(dim=0)
     _, _, axes = torch.linalg.svd(centred, full_matrices=False)  # rows: principal axes (., F)
@@ -184,22 +248,11 @@ def latent_directions(
 
 def _features(generator: nn.Module, z: Tensor, layer: nn.Module | None) -> Tensor:
     if layer is None:
-        return generate(generator, z)
+        return sample(generator, z=z)
     seen: list[Tensor] = []
     handle = layer.register_forward_hook(lambda module, inputs, output: seen.append(output))
     try:
-        generate(generator, z)
+        sample(generator, z=z)
     finally:
         handle.remove()
     return seen[0]
-
-
-def _fixed_noise(n: int, generator: nn.Module, seed: int) -> Tensor:
-    """`n` latent vectors from a fixed seed, on the CPU, without touching the global RNG."""
-    rng = torch.Generator().manual_seed(seed)
-    return torch.randn(n, generator.latent_dim, generator=rng)
-
-
-def _device_of(module: nn.Module) -> torch.device:
-    param = next(module.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .runtime import device_of
+
 
 def minimax_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     r"""$V = \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$; D ascends it, G descends it.
@@ -52,6 +54,16 @@ def g_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
     the fakes. It is BCE of the fakes against the *real* label.
     """
     return F.softplus(-fake_logits).mean()  # -log sigmoid(l)
+
+
+def d_accuracy(real_logits: Tensor, fake_logits: Tensor) -> float:
+    """Fraction of samples D classifies right: real when logit > 0, fake when logit < 0.
+
+    Pooled over both batches, so unequal batch sizes weigh each sample equally. (Not a loss,
+    but read off the same logits, after every D step.)
+    """
+    correct = torch.cat([real_logits > 0, fake_logits < 0]).float()
+    return correct.mean().item()
 
 
 def optimal_discriminator(p_data: Tensor, p_model: Tensor) -> Tensor:
@@ -147,7 +159,7 @@ def weight_penalty(module: torch.nn.Module, l1: float = 0.0, l2: float = 0.0) ->
     A smaller, smoother D: one of the old remedies for a discriminator that wins too easily.
     """
     weights = [p for p in module.parameters() if p.dim() > 1]  # matrices and kernels, not biases
-    total = torch.zeros((), device=next(module.parameters()).device)
+    total = torch.zeros((), device=device_of(module))
     for w in weights:
         total = total + l1 * w.abs().sum() + l2 * w.pow(2).sum()
     return total

@@ -32,17 +32,10 @@ import torch
 from torch import Tensor, nn
 
 from .data import GaussianMixture, digits_with_labels
+from .latent import fixed_noise, sample
+from .runtime import device_of
 
 # ------------------------------------------------------------------------------ 2-D mixtures
-
-
-def d_accuracy(real_logits: Tensor, fake_logits: Tensor) -> float:
-    """Fraction of samples D classifies right: real when logit > 0, fake when logit < 0.
-
-    Pooled over both batches, so unequal batch sizes weigh each sample equally.
-    """
-    correct = torch.cat([real_logits > 0, fake_logits < 0]).float()
-    return correct.mean().item()
 
 
 @dataclass(frozen=True)
@@ -83,24 +76,9 @@ def mode_stats(
     )
 
 
-@torch.no_grad()
 def generator_mode_stats(generator, mixture: GaussianMixture, n: int = 2500, seed: int = 0):
     """`mode_stats` of `n` samples from `generator`, drawn with a fixed seed (RNG untouched)."""
-    return mode_stats(_sample(generator, n, seed), mixture)
-
-
-def _sample(generator: nn.Module, n: int, seed: int) -> Tensor:
-    """`n` samples of `generator` in eval mode from fixed noise; its mode and the RNG untouched."""
-    device = next(generator.parameters()).device
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        noise = torch.randn(n, generator.latent_dim)
-    was_training = generator.training
-    generator.eval()
-    with torch.no_grad():
-        samples = generator(noise.to(device))
-    generator.train(was_training)
-    return samples
+    return mode_stats(sample(generator, n, seed=seed), mixture)
 
 
 def histogram_kl(counts: Tensor) -> float:
@@ -138,7 +116,7 @@ def load_digits_classifier(device=None) -> nn.Module:
 def digit_features(images: Tensor, classifier=None, batch_size: int = 1024) -> Tensor:
     """The classifier's penultimate features of images (N, 1, 16, 16): (N, 64), on the CPU."""
     classifier = classifier or load_digits_classifier()
-    device = next(classifier.parameters()).device
+    device = device_of(classifier)
     chunks = [classifier.features(x.to(device)).cpu() for x in images.split(batch_size)]
     return torch.cat(chunks).float()  # (N, F)
 
@@ -147,7 +125,7 @@ def digit_features(images: Tensor, classifier=None, batch_size: int = 1024) -> T
 def predict_digits(images: Tensor, classifier=None, batch_size: int = 1024) -> Tensor:
     """The class the judge sees in each image (N, 1, 16, 16): labels (N,) in 0..9, on the CPU."""
     classifier = classifier or load_digits_classifier()
-    device = next(classifier.parameters()).device
+    device = device_of(classifier)
     return torch.cat([classifier(x.to(device)).argmax(1).cpu() for x in images.split(batch_size)])
 
 
@@ -308,7 +286,7 @@ def digit_scores(images, n: int | None = None, seed: int = 0) -> DigitScores:
     n = n or len(test)
     if n > len(test):
         raise ValueError(f"n={n}: at most {len(test)}, the held-out digits the floor is made of")
-    images = (_sample(images, n, seed) if isinstance(images, nn.Module) else images[:n]).cpu()
+    images = (sample(images, n, seed=seed) if isinstance(images, nn.Module) else images[:n]).cpu()
     classifier = load_digits_classifier("cpu")
     labels = predict_digits(images, classifier)
     return DigitScores(
@@ -349,3 +327,55 @@ def stacked_mode_stats(images: Tensor, classifier=None) -> StackedModeStats:
     modes = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]  # (N,) in 0..999
     counts = torch.bincount(modes, minlength=1000)
     return StackedModeStats(int((counts > 0).sum()), histogram_kl(counts), n)
+
+
+# ------------------------------------------------------------------------------ conditional
+
+
+def per_class_accuracy(classifier: nn.Module, images: Tensor, labels: Tensor, n_classes=10):
+    """For each class k: the fraction of the images asked to be k that `classifier` calls k.
+
+    images (N, C, H, W), labels (N,) the classes asked for -> (n_classes,) in [0, 1]
+    (NaN for a class no image was asked to be).
+    """
+    with torch.no_grad():
+        predicted = classifier(images).argmax(dim=1)  # (N,): the class with the largest logit
+    correct = (predicted == labels).float()  # (N,)
+    hits = torch.zeros(n_classes, device=correct.device).index_add_(0, labels, correct)  # (K,)
+    asked = torch.bincount(labels, minlength=n_classes)  # (K,): group by the asked label
+    return hits / asked
+
+
+@dataclass(frozen=True)
+class LabelAccuracy:
+    """How often generated images are classified as the class they were asked to be."""
+
+    overall: float  # mean over classes (equal numbers per class: the mean over images too)
+    per_class: tuple[float, ...]
+
+    def __str__(self) -> str:
+        classes = " ".join(f"{k}:{100 * a:.0f}" for k, a in enumerate(self.per_class))
+        return f"{100 * self.overall:.1f}% classified as asked (per class, %: {classes})"
+
+
+@torch.no_grad()
+def label_accuracy(
+    generator, classifier: nn.Module | None = None, n_per_class: int = 100, seed: int = 0
+) -> LabelAccuracy:
+    """Ask `generator` for `n_per_class` images of each class and let `classifier` (default: the
+    course's digit classifier, `load_digits_classifier`) say what it sees.
+
+    The noise comes from a fixed `seed` (the caller's RNG is left alone) and both networks
+    run in eval mode, so the same networks always get the same number.
+    """
+    classifier = load_digits_classifier() if classifier is None else classifier
+    n_classes = generator.n_classes
+    z = fixed_noise(n_per_class * n_classes, generator.latent_dim, seed)
+    labels = torch.arange(n_classes).repeat_interleave(n_per_class)  # 0, 0, ..., 9, 9
+    images = sample(generator, z=z, labels=labels)  # (K * n, C, H, W), eval mode
+    judge = device_of(classifier)
+    was_training = classifier.training
+    classifier.eval()  # no dropout, BatchNorm's running statistics: as when you use it
+    per_class = per_class_accuracy(classifier, images.to(judge), labels.to(judge), n_classes)
+    classifier.train(was_training)
+    return LabelAccuracy(per_class.mean().item(), tuple(per_class.tolist()))

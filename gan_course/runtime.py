@@ -79,6 +79,13 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def device_of(module: torch.nn.Module) -> torch.device:
+    """The device a network's parameters (or, without parameters, its buffers) are on."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 THREADS_ENV = "OMP_NUM_THREADS"
 
 

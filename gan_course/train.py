@@ -1,29 +1,34 @@
-"""The GAN training loop: a discriminator step, a generator step, and the loop around them.
+"""The classic GAN of lessons 05-10: a discriminator step, a generator step, and `train_gan`.
 
 Each iteration (Goodfellow et al. 2014, Algorithm 1; the recipe of pytorch/examples' dcgan):
 
 1. `d_step`: update D to tell a real batch from a fake batch, G frozen.
 2. `g_step`: update G so that D calls its fakes real, D frozen.
 
-`train_gan` runs them `config.steps` times, logs a `History`, and calls callbacks (progress bar,
-live monitor, checkpoints). It keeps what it has when you interrupt it, stops with a clear message
-when a loss becomes NaN, and resumes from a checkpoint.
+`gan_step` is one iteration; `train_gan` runs it `config.steps` times through `loop.fit`, which
+logs a `History`, calls callbacks (progress bar, live monitor, checkpoints), keeps what it has
+when you interrupt it, stops with a clear message when a loss becomes NaN, and resumes from a
+checkpoint. `TrainConfig` holds the classic GAN's settings and the switches of lessons 06, 09
+and 10; it stops growing there: a new family brings its own step and config
+(`gan_course.families`).
 """
 
 from __future__ import annotations
 
-import math
+import inspect
 import os
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from . import losses
-from .metrics import d_accuracy
+from .data import real_batches
+from .latent import noise_batch
+from .loop import History, TrainState, as_metrics, fit, stop_if_diverged
+from .losses import d_accuracy
+from .runtime import device_of
 
 # ------------------------------------------------------------------------------ the two steps
 
@@ -102,9 +107,12 @@ def train_discriminator(
 # ------------------------------------------------------------------------------ configuration
 
 
+SWITCH = {"switch": True}  # marks a TrainConfig field as a switch: see `TrainConfig.switched`
+
+
 @dataclass
 class TrainConfig:
-    """Everything that defines a run besides the networks and the data."""
+    """Everything that defines a classic GAN run besides the networks and the data."""
 
     steps: int = 2000  # generator updates in total (a resumed run continues up to this)
     batch_size: int = 128  # real samples (and fakes) per step
@@ -116,18 +124,15 @@ class TrainConfig:
     d_loss: str = "bce"  # a key of losses.D_LOSSES
     optimizer: str = "adam"  # or "rmsprop" (the clipped WGAN of Arjovsky et al. 2017)
     # Switches, all off by default. Lesson 06: remedies for an unstable game.
-    label_flip: float = 0.0  # probability that a real sample is labelled fake in D's loss
-    label_smoothing: float = 0.0  # one-sided: real target 1 - label_smoothing (e.g. 0.1)
-    instance_noise: float = 0.0  # std of noise added to D's inputs, annealed to 0 over the run
-    d_l1: float = 0.0  # L1 penalty on D's weights
-    d_l2: float = 0.0  # L2 penalty on D's weights
+    label_flip: float = field(default=0.0, metadata=SWITCH)  # P(a real sample labelled fake)
+    label_smoothing: float = field(default=0.0, metadata=SWITCH)  # one-sided: real target 1 - s
+    instance_noise: float = field(default=0.0, metadata=SWITCH)  # noise std, annealed to 0
+    d_l1: float = field(default=0.0, metadata=SWITCH)  # L1 penalty on D's weights
+    d_l2: float = field(default=0.0, metadata=SWITCH)  # L2 penalty on D's weights
     # Lesson 09: keeping a critic Lipschitz (or D smooth).
-    clip: float = 0.0  # clip D's weights to [-clip, clip] after each step (WGAN: 0.01)
-    gradient_penalty: float = 0.0  # lambda of WGAN-GP (10)
-    r1: float = 0.0  # gamma of the R1 penalty on real data
-    # Speed: G's step judges the fakes of the last D step (pytorch/examples' dcgan) instead of
-    # a fresh batch; one pass through G fewer per step (lesson 05, "Why recompute the fakes?").
-    reuse_fakes: bool = False
+    clip: float = field(default=0.0, metadata=SWITCH)  # clip D's weights to [-clip, clip] (0.01)
+    gradient_penalty: float = field(default=0.0, metadata=SWITCH)  # lambda of WGAN-GP (10)
+    r1: float = field(default=0.0, metadata=SWITCH)  # gamma of the R1 penalty on real data
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
@@ -139,11 +144,16 @@ class TrainConfig:
         if (self.label_flip or self.label_smoothing) and self.d_loss != "bce":
             raise ValueError("label flipping and smoothing change BCE targets: use d_loss='bce'")
 
+    @classmethod
+    def switches(cls) -> list[str]:
+        """The fields marked as switches: `d_step_switched` (and `g_step_switched`) read them."""
+        return [f.name for f in fields(cls) if f.metadata.get("switch")]
+
     @property
     def switched(self) -> bool:
-        """Is any switch of lessons 06/09 on? Then `train_gan` uses `d_step_switched`."""
-        names = ("label_flip", "label_smoothing", "instance_noise", "d_l1", "d_l2")
-        return any(getattr(self, n) for n in (*names, "clip", "gradient_penalty", "r1"))
+        """Is any switch on (away from its default)? Then `train_gan` uses `d_step_switched`."""
+        defaults = {f.name: f.default for f in fields(self)}
+        return any(getattr(self, name) != defaults[name] for name in self.switches())
 
 
 OPTIMIZERS = {
@@ -261,128 +271,49 @@ def g_step_switched(
     return {"g_loss": loss.item()}
 
 
-def made_once(generator: nn.Module) -> Callable:
-    """A stand-in for G that runs G on its first call and hands back that batch on every call.
+def default_steps(config: TrainConfig, conditional: bool) -> tuple[Callable, Callable]:
+    """Lesson 05's `d_step`/`g_step`, or the switched ones when they are needed.
 
-    With `TrainConfig.reuse_fakes`, `train_gan` gives the stand-in to the D step (which
-    detaches the batch) and then to the G step (which backpropagates through it into G).
+    The switched steps take two more arguments, `config` and `progress` (how far training has
+    got, for annealing): `gan_step` passes them to any step that asks for them by name.
     """
-    made = []
-
-    def stand_in(*noise_and_labels):
-        if not made:
-            made.append(generator(*noise_and_labels))
-        return made[0]
-
-    return stand_in
-
-
-def default_steps(config: TrainConfig, history, conditional: bool) -> tuple[Callable, Callable]:
-    """Lesson 05's `d_step`/`g_step`, or the switched ones when they are needed."""
     if not (config.switched or conditional):
         return d_step, g_step
-
-    def d_step_now(*args):  # the switched steps, told how far training has got
-        return d_step_switched(*args, config=config, progress=history.step / config.steps)
-
-    def g_step_now(*args):
-        return g_step_switched(*args, config=config, progress=history.step / config.steps)
-
-    return d_step_now, (g_step_now if conditional or config.instance_noise else g_step)
-
-
-# ------------------------------------------------------------------------------ history
-
-
-class History:
-    """Per-step metrics of a run: `history["d_loss"]` is a NumPy array, `history.step` the count."""
-
-    def __init__(self, records: dict[str, list[float]] | None = None) -> None:
-        self.records: dict[str, list[float]] = {k: list(v) for k, v in (records or {}).items()}
-
-    @property
-    def step(self) -> int:
-        return len(self.records.get("step", []))
-
-    def log(self, **metrics: float) -> None:
-        for key, value in metrics.items():
-            self.records.setdefault(key, []).append(float(value))
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return np.asarray(self.records[key])
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.records
-
-    def keys(self):
-        return self.records.keys()
-
-    def last(self, key: str, n: int = 1) -> float:
-        """Mean of the last `n` values of `key`."""
-        return float(np.mean(self.records[key][-n:]))
-
-    def summary(self, n: int = 50) -> str:
-        keys = [k for k in ("d_loss", "g_loss", "d_real", "d_fake", "d_acc") if k in self]
-        values = "  ".join(f"{k}={self.last(k, n):.3f}" for k in keys)
-        return f"step {self.step}: {values}" if keys else "empty history"
-
-    def __repr__(self) -> str:
-        return f"History({self.summary(1)})"
+    return d_step_switched, (g_step_switched if conditional or config.instance_noise else g_step)
 
 
 # ------------------------------------------------------------------------------ the loop
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; `.history` holds the run up to that point."""
-
-    def __init__(self, message: str, history: History) -> None:
-        super().__init__(message)
-        self.history = history
-
-
-@dataclass
-class TrainState:
-    """What callbacks see: the networks, optimizers, config and history of the current run."""
-
-    generator: nn.Module
-    discriminator: nn.Module
-    g_optimizer: torch.optim.Optimizer
-    d_optimizer: torch.optim.Optimizer
-    config: TrainConfig
-    history: History
-    data: object
-    device: torch.device
-    interrupted: bool = False
-    extra: dict = field(default_factory=dict)  # room for callbacks to keep things
+def _switches_for(step: Callable, state: TrainState) -> dict:
+    """`config` and `progress` for a step that takes them (the switched steps), else nothing."""
+    if "progress" not in inspect.signature(step).parameters:
+        return {}
+    return dict(config=state.config, progress=state.history.step / max(state.steps, 1))
 
 
-def real_batches(data, batch_size: int, device) -> Iterator:
-    """Endless real batches: from `data.sample(n)`, or shuffled epochs of a tensor dataset.
+def gan_step(state: TrainState, d_step: Callable = d_step, g_step: Callable = g_step) -> dict:
+    """One iteration of the classic GAN: `config.d_steps` D steps, then one G step.
 
-    `data` may also be a pair `(images, labels)`: then each batch is a pair too (lesson 10).
+    Real batches come from `state.batches`; noise (and, for a conditional G, the labels asked
+    for) is drawn fresh for every D step and again for the G step, from the global RNG.
     """
-    if hasattr(data, "sample"):
-        while True:
-            yield data.sample(batch_size).to(device)
-    tensors = tuple(data) if isinstance(data, tuple | list) else (data,)
-    if not all(isinstance(t, Tensor) for t in tensors) or len(tensors) > 2:
-        raise TypeError(
-            "data must be a tensor of samples, a pair (samples, labels), or have .sample(n); "
-            f"got {type(data).__name__}"
+    config, G, D = state.config, state.generator, state.discriminator
+    n, device = config.batch_size, state.device
+    d_loss_fn, g_loss_fn = losses.D_LOSSES[config.d_loss], losses.G_LOSSES[config.g_loss]
+    # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
+    for _ in range(config.d_steps):
+        real, z = next(state.batches), noise_batch(G, n, device)  # this order: seeded runs
+        more = _switches_for(d_step, state)
+        d_metrics = as_metrics(
+            d_step(G, D, state.d_optimizer, real, z, d_loss_fn, **more), "d_loss"
         )
-    if len({len(t) for t in tensors}) > 1:
-        raise ValueError(f"samples and labels differ in length: {[len(t) for t in tensors]}")
-    n = len(tensors[0])
-    if n < batch_size:
-        raise ValueError(f"batch_size={batch_size} but the dataset has only {n} items")
-    tensors = tuple(t.to(device) for t in tensors)
-    while True:
-        order = torch.randperm(len(tensors[0]), device=device)
-        for start in range(0, len(order) - batch_size + 1, batch_size):  # drop the ragged end
-            picked = order[start : start + batch_size]
-            batch = tuple(t[picked] for t in tensors)
-            yield batch if len(batch) == 2 else batch[0]
+        stop_if_diverged(d_metrics, state.history, "D")  # before G learns from a broken D
+    # (2) Update G: maximize log D(G(z)), on fresh noise
+    z, more = noise_batch(G, n, device), _switches_for(g_step, state)
+    g_metrics = as_metrics(g_step(G, D, state.g_optimizer, z, g_loss_fn, **more), "g_loss")
+    stop_if_diverged(g_metrics, state.history, "G")
+    return {**d_metrics, **g_metrics}
 
 
 def train_gan(
@@ -407,144 +338,23 @@ def train_gan(
     button) ends the run early and keeps everything.
     """
     config = config or TrainConfig()
-    device = next(generator.parameters()).device
+    device = device_of(generator)
     g_opt, d_opt = make_optimizers(generator, discriminator, config)
-    history = History()
-    if resume_from is not None:
-        history = load_checkpoint(resume_from, generator, discriminator, g_opt, d_opt, config)
-    state = TrainState(generator, discriminator, g_opt, d_opt, config, history, data, device)
-    d_loss_fn = losses.D_LOSSES[config.d_loss]
-    g_loss_fn = losses.G_LOSSES[config.g_loss]
-    batches = real_batches(data, config.batch_size, device)
-    latent_dim, n_classes = generator.latent_dim, getattr(generator, "n_classes", None)
-    default_d_step, default_g_step = default_steps(config, history, n_classes is not None)
-    d_step, g_step = d_step or default_d_step, g_step or default_g_step
-
-    def noise():  # z, and for a conditional G the labels to ask for (uniform over classes)
-        z = torch.randn(config.batch_size, latent_dim, device=device)
-        if n_classes is None:
-            return z
-        return z, torch.randint(n_classes, (config.batch_size,), device=device)
-
-    generator.train()
-    discriminator.train()
-    try:
-        for cb in callbacks:
-            cb.on_train_begin(state)
-        while history.step < config.steps:
-            # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
-            for _ in range(config.d_steps):
-                real, z = next(batches), noise()  # in this order, as every seeded run so far
-                g = made_once(generator) if config.reuse_fakes else generator
-                d_metrics = _as_metrics(
-                    d_step(g, discriminator, d_opt, real, z, d_loss_fn), "d_loss"
-                )
-                _stop_if_diverged(d_metrics, history, "D")  # before G learns from a broken D
-            # (2) Update G: maximize log D(G(z)), on fresh noise unless the fakes are reused
-            if not config.reuse_fakes:
-                g, z = generator, noise()
-            g_metrics = _as_metrics(g_step(g, discriminator, g_opt, z, g_loss_fn), "g_loss")
-            _stop_if_diverged(g_metrics, history, "G")
-            history.log(step=history.step + 1, **d_metrics, **g_metrics)
-            for cb in callbacks:
-                cb.on_step_end(state)
-    except KeyboardInterrupt:
-        state.interrupted = True
-        print(f"Interrupted at step {history.step}/{config.steps}: models and history are kept.")
-    finally:
-        for cb in callbacks:
-            cb.on_train_end(state)
-    return history
-
-
-def _as_metrics(result, loss_key: str) -> dict[str, float]:
-    """A step may return a dict of metrics or just its loss (a float or a 0-d tensor)."""
-    if isinstance(result, dict):
-        return {k: float(v) for k, v in result.items()}
-    if isinstance(result, Tensor | float | int):
-        return {loss_key: float(result)}
-    raise TypeError(f"a training step returned {type(result).__name__}; return a dict or a loss")
-
-
-def _stop_if_diverged(metrics: dict[str, float], history: History, who: str) -> None:
-    bad = {k: v for k, v in metrics.items() if k.endswith("_loss") and not math.isfinite(v)}
-    if bad:
-        raise TrainingDiverged(
-            f"training stopped at step {history.step + 1}: {bad} is not finite. Usual causes: "
-            "a learning rate too high, or a log taken of probabilities (log(sigmoid(x))) "
-            "instead of softplus on logits. The history up to here is in err.history. "
-            f"{who} has just stepped on a NaN gradient, so its weights are broken: "
-            "reload a Checkpoint.",
-            history,
-        )
-
-
-# ------------------------------------------------------------------------------ checkpoints
-
-CHECKPOINT_FORMAT = "gan-course-checkpoint-v1"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is corrupt, not ours, or made for other networks."""
-
-
-def save_checkpoint(path: str | os.PathLike, state: TrainState) -> Path:
-    """Write networks, optimizers, config and history to `path` (atomically: never half a file)."""
-    path = Path(path)
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "generator": state.generator.state_dict(),
-        "discriminator": state.discriminator.state_dict(),
-        "g_optimizer": state.g_optimizer.state_dict(),
-        "d_optimizer": state.d_optimizer.state_dict(),
-        "generator_hparams": getattr(state.generator, "hparams", None),
-        "discriminator_hparams": getattr(state.discriminator, "hparams", None),
-        "config": asdict(state.config),
-        "history": state.history.records,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint's contents safely (`weights_only=True`), with clear errors."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise CheckpointError(
-            f"{path} is corrupt or not a checkpoint ({type(err).__name__}: {err})"
-        ) from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a gan-course checkpoint")
-    return payload
-
-
-def load_checkpoint(
-    path, generator, discriminator, g_optimizer=None, d_optimizer=None, config=None
-) -> History:
-    """Restore networks (and optimizers) from `path`; return the saved history.
-
-    Raises `CheckpointError` when the file is corrupt or was made for networks of another shape.
-    """
-    payload = read_checkpoint(path)
-    for key, net in (("generator", generator), ("discriminator", discriminator)):
-        saved = payload[f"{key}_hparams"]
-        mine = getattr(net, "hparams", None)
-        if saved is not None and mine is not None and saved != mine:
-            raise CheckpointError(f"{path} holds a {key} built with {saved}, this one has {mine}")
-        try:
-            net.load_state_dict(payload[key])
-        except RuntimeError as err:
-            raise CheckpointError(f"{path}: its {key} does not fit this network:\n{err}") from err
-    if config is not None and payload["config"]["batch_size"] != config.batch_size:
-        print(f"note: {path} was trained with batch_size={payload['config']['batch_size']}")
-    for key, opt in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer)):
-        if opt is not None:
-            opt.load_state_dict(payload[key])
-    return History(payload["history"])
+    state = TrainState(
+        nets={"generator": generator, "discriminator": discriminator},
+        optimizers={"g_optimizer": g_opt, "d_optimizer": d_opt},
+        config=config,
+        data=data,
+        batches=real_batches(data, config.batch_size, device),
+        device=device,
+    )
+    conditional = getattr(generator, "n_classes", None) is not None
+    default_d, default_g = default_steps(config, conditional)
+    steps = dict(d_step=d_step or default_d, g_step=g_step or default_g)
+    return fit(
+        lambda state: gan_step(state, **steps),
+        state,
+        config.steps,
+        callbacks,
+        resume_from=resume_from,
+    )

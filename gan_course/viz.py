@@ -16,6 +16,8 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from . import losses
+from .latent import sample
+from .runtime import device_of
 
 REAL_COLOR, FAKE_COLOR = "#1f77b4", "#d62728"
 
@@ -124,8 +126,7 @@ def gan_lab_view(
 ):
     """The 2-D view of GAN Lab (Kahng et al. 2018) for *your* D and G: `decision_view` of the
     samples G makes from `noise`."""
-    with torch.no_grad():
-        fake = generator(noise.to(next(discriminator.parameters()).device))
+    fake = sample(generator, z=noise)  # eval mode, no gradients, on G's device
     return decision_view(discriminator, real, fake, ax, lim, resolution, n_arrows, title)
 
 
@@ -145,7 +146,7 @@ def decision_view(
     at each fake x, for the non-saturating loss: the direction training moves G's outputs.
     """
     ax = _new_ax(ax)
-    device = next(discriminator.parameters()).device
+    device = device_of(discriminator)
     axis = torch.linspace(-lim, lim, resolution)
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
     plane = torch.stack([xx.flatten(), yy.flatten()], dim=1).to(device)  # (R*R, 2)
@@ -185,12 +186,16 @@ def decision_view(
     return ax
 
 
+LOSS_LABELS = {"d_loss": "D loss", "g_loss": "G loss"}
+
+
 def plot_losses(history, ax=None, smooth: int = 20):
-    """D and G losses against the step, smoothed over `smooth` steps."""
+    """Every loss the step logs (a key ending in "loss") against the step, smoothed over
+    `smooth` steps: D's and G's for the classic GAN."""
     ax = _new_ax(ax, (5, 3))
-    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        if key in history:
-            ax.plot(history["step"], running_mean(history[key], smooth), label=label)
+    for key in (k for k in history.keys() if k.endswith("loss")):
+        label = LOSS_LABELS.get(key, key)
+        ax.plot(history["step"], running_mean(history[key], smooth), label=label)
     ax.set_xlabel("step")
     ax.xaxis.set_major_locator(MaxNLocator(4))  # long runs: keep tick labels apart
     ax.set_title("losses")
@@ -230,3 +235,37 @@ def running_mean(values: np.ndarray, window: int) -> np.ndarray:
     idx = np.arange(1, len(values) + 1)
     lo = np.maximum(idx - window, 0)
     return (cumsum[idx] - cumsum[lo]) / (idx - lo)
+
+
+# ------------------------------------------------------------------------------ lesson 06
+
+
+def plot_gradient_norms(runs: dict, smooth: int = 20, axes=None):
+    """‖∇G‖ (log scale) and D(G(z)) against the step, one line a run (of `compare_runs`)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    ax_grad, ax_fake = axes
+    for name, run in runs.items():
+        steps = run.history["step"]
+        ax_grad.plot(steps, running_mean(run.history["g_grad"], smooth), label=name)
+        ax_fake.plot(steps, running_mean(run.history["d_fake"], smooth), label=name)
+    ax_grad.set(yscale="log", xlabel="step", title="size of G's gradient, ‖∇G‖")
+    ax_fake.set(ylim=(0, 1), xlabel="step", title="D(G(z))")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return axes
+
+
+def plot_mode_occupancy(tracker, ax=None, title="where G's samples are, over time"):
+    """Mode (rows) against step (columns): the share of the samples nearest each mode, as
+    recorded by a `callbacks.ModeTracker`."""
+    ax = ax or plt.subplots(figsize=(9, 3.5))[1]
+    share = tracker.counts.T / tracker.n  # (K, T)
+    half = tracker.every / 2  # each column covers the `every` steps around its step
+    span = (tracker.steps[0] - half, tracker.steps[-1] + half, len(share) - 0.5, -0.5)
+    image = ax.imshow(
+        share, aspect="auto", cmap="magma", interpolation="nearest", extent=span, vmin=0, vmax=1
+    )
+    ax.figure.colorbar(image, ax=ax, label="share of samples nearest the mode")
+    ax.set(xlabel="step", ylabel="mode", title=title)
+    return ax

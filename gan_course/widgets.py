@@ -13,10 +13,12 @@ import io
 
 import ipywidgets as widgets
 import torch
+from matplotlib.figure import Figure  # not pyplot: nothing to close, nothing shown
 from PIL import Image
 from torch import Tensor, nn
 
-from .latent import generate, latent_directions
+from .latent import latent_directions, sample, slerp
+from .viz import figure_png, gan_lab_view
 
 
 def image_png(image: Tensor, size: int = 192) -> bytes:
@@ -76,7 +78,7 @@ class LatentExplorer(widgets.HBox):
 
     def render(self) -> None:
         """Generate the image for the current `z` and show it."""
-        image = generate(self.generator, self.z.unsqueeze(0))[0]  # (C, H, W)
+        image = sample(self.generator, z=self.z.unsqueeze(0))[0]  # (C, H, W)
         self.image.value = image_png(image, self.size)
 
     def reset(self) -> None:
@@ -158,23 +160,14 @@ class ClassExplorer(widgets.VBox):
     @property
     def z(self) -> Tensor:
         """The noise shown now, (n, latent_dim): from `start` (slider at 0) to `end` (at 1)."""
-        from .latent import slerp  # imported here: this section was appended to the module
-
         return slerp(self.start, self.end, self.slider.value)
 
     def render(self) -> None:
         """Generate `n` images of the picked class from the current noise, and show them."""
         from torchvision.utils import make_grid
 
-        device = next(self.generator.parameters()).device
-        labels = torch.full((self.n,), self.picker.value, dtype=torch.long, device=device)
-        was_training = self.generator.training
-        self.generator.eval()  # BatchNorm's running statistics: each image from its own z
-        try:
-            with torch.no_grad():
-                images = self.generator(self.z.to(device), labels)  # (n, C, H, W)
-        finally:
-            self.generator.train(was_training)
+        labels = torch.full((self.n,), self.picker.value, dtype=torch.long)
+        images = sample(self.generator, z=self.z, labels=labels)  # (n, C, H, W), eval mode
         grid = make_grid(images.cpu(), nrow=self.n, padding=1, pad_value=1.0)  # in [-1, 1]
         self.image.value = image_png(grid, self.size)
 
@@ -207,10 +200,6 @@ class SnapshotPlayer(widgets.VBox):
     """
 
     def __init__(self, snapshots: dict, real: Tensor, noise: Tensor, size: float = 5.5) -> None:
-        from matplotlib.figure import Figure  # not pyplot: nothing to close, nothing shown
-
-        from .viz import figure_png, gan_lab_view  # here: this section was appended to the module
-
         self.steps = sorted(snapshots)
         self.frames = {}  # step -> PNG bytes
         for step in self.steps:

@@ -55,3 +55,16 @@ def expect_not_implemented(check, *stubs) -> None:
     """`check` says "not implemented yet" to the stub(s) (default: `stub`)."""
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check(*(stubs or (stub,)))
+
+
+def mlp(sizes, act, last=None) -> nn.Sequential:
+    """Linear layers of `sizes` with `act` between them and `last` at the end: the shape of many
+    learners' networks, right and wrong."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 and act is not None:
+            layers.append(act())
+    if last is not None:
+        layers.append(last())
+    return nn.Sequential(*layers)

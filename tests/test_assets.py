@@ -13,32 +13,29 @@ import torch
 from gan_course import assets, runtime
 from gan_course.assets import (
     ASSETS_DIR,
-    SCRIPTS,
     AssetError,
     load_pretrained,
     make_weights,
     pretrained_checkpoint,
     pretrained_history,
     read_pretrained,
+    remake_command,
+    shipped,
     verified_path,
 )
 from gan_course.data import digits_with_labels, ring_of_8
-from gan_course.metrics import digit_scores, generator_mode_stats, predict_digits
+from gan_course.loop import CHECKPOINT_FORMAT, load_nets
+from gan_course.metrics import digit_scores, generator_mode_stats, label_accuracy, predict_digits
 from gan_course.models.classifier import DigitsClassifier
-from gan_course.models.conditional import ConditionalGenerator, label_accuracy
+from gan_course.models.conditional import ConditionalGenerator
 from gan_course.models.dcgan import DCGANGenerator
 from gan_course.models.mlp import MLPDiscriminator, MLPGenerator
-from gan_course.train import TrainConfig, load_checkpoint, train_gan
+from gan_course.train import TrainConfig, train_gan
 
 from .conftest import REPO
 
-LESSON_FILES = [
-    "ring_gan_05.pt",
-    "dcgan_digits_07.pt",
-    "conditional_gan_10.pt",
-    "conditional_concat_10.pt",
-]
-SHIPPED = ["digits_classifier.pt", *LESSON_FILES]
+LESSON_FILES = list(make_weights.RECIPES)  # the one table of what ships
+SHIPPED = make_weights.NAMES
 
 
 def ring_generator():  # lesson 05's networks
@@ -60,26 +57,26 @@ def conditional_generator():  # lesson 10's, for both of its runs
 # ------------------------------------------------------------------------------ the files
 
 
-def test_the_shipped_files_are_the_listed_ones_checked_and_small():
+def test_the_shipped_files_are_the_recipes_ones_checked_and_small():
     on_disk = sorted(p.name for p in ASSETS_DIR.glob("*.pt"))
-    assert on_disk == sorted(SHIPPED) == sorted(SCRIPTS) == sorted(make_weights.NAMES)
-    assert sorted(json.loads((ASSETS_DIR / "checksums.json").read_text())) == sorted(SHIPPED)
+    assert on_disk == sorted(SHIPPED) == shipped(), "make_weights.RECIPES lists what ships"
+    assert "digits_classifier.pt" in SHIPPED and len(LESSON_FILES) >= 4
     for name in SHIPPED:
         assert verified_path(name).stat().st_size <= 2 * 1024**2, f"{name} is over 2 MB"
-    assert SCRIPTS["digits_classifier.pt"] == "python -m gan_course.assets.train_classifier"
-    for name in LESSON_FILES:
-        assert SCRIPTS[name] == f"python -m gan_course.assets.make_weights {name}"
+        assert remake_command(name) == f"python -m gan_course.assets.make_weights {name}"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_file_loads_with_weights_only(name):
     payload = torch.load(verified_path(name), map_location="cpu", weights_only=True)
     assert isinstance(payload, dict)
-    if name in LESSON_FILES:
-        assert payload["format"] == assets.PRETRAINED_FORMAT
-        assert payload["made_by"] == SCRIPTS[name]
-        assert all(isinstance(v, torch.Tensor) for v in payload["generator"].values())
+    if name in LESSON_FILES:  # the named-nets format of every checkpoint
+        assert payload["format"] == CHECKPOINT_FORMAT
+        assert payload["made_by"] == remake_command(name)
+        assert set(payload["nets"]) == set(payload["hparams"]) == {"generator", "discriminator"}
+        assert all(isinstance(v, torch.Tensor) for v in payload["nets"]["generator"].values())
         assert all(v.dtype == torch.float32 for v in payload["history"].values())
+        assert payload["config"]["steps"] == len(payload["history"]["step"])
 
 
 def test_the_classifier_loads_through_load_pretrained_too():
@@ -114,7 +111,8 @@ def test_ring_file_holds_the_whole_run_and_resumes_like_a_checkpoint(tmp_path):
         )
     G, D = ring_generator(), ring_discriminator()
     path = pretrained_checkpoint("ring_gan_05.pt", tmp_path / "ring.pt")
-    assert load_checkpoint(path, G, D).records["d_loss"] == history.records["d_loss"]
+    loaded = load_nets(path, generator=G, discriminator=D)
+    assert loaded.records["d_loss"] == history.records["d_loss"]
     same = load_pretrained("ring_gan_05.pt", ring_generator())
     z = torch.randn(64, 2)
     assert torch.equal(same(z), G(z))
@@ -205,8 +203,8 @@ def test_weights_that_do_not_fit_the_model_name_the_keys_and_shapes():
         load_pretrained("dcgan_digits_07.pt", DCGANGenerator(image_size=32, width=64))
     with pytest.raises(AssetError, match="holds no 'snapshots/7/generator'"):
         load_pretrained("ring_gan_05.pt", ring_generator(), key="snapshots/7/generator")
-    with pytest.raises(AssetError, match="no whole run"):
-        pretrained_checkpoint("conditional_gan_10.pt", "unused.pt")
+    with pytest.raises(AssetError, match="not a run's checkpoint"):
+        pretrained_checkpoint("digits_classifier.pt", "unused.pt")
 
 
 # ------------------------------------------------------------------------------ the script
@@ -271,6 +269,7 @@ def refuse_training_in_training_cells(nb) -> None:
     nb.cells = cells
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", PRETRAINED_LESSONS)
 def test_lesson_runs_top_to_bottom_with_the_pretrained_weights(lesson, monkeypatch):
     from nbclient import NotebookClient

@@ -20,6 +20,8 @@ from benchmarks import common, readme
 from benchmarks.mixtures import Recipe
 from gan_course.train import TrainConfig
 
+pytestmark = pytest.mark.slow  # left out by `./course test fast`
+
 COLUMNS = {
     "ring": ["method", "modes (of 8)", "high quality %", "reverse KL", "s / run", "CPU s / run"],
     "grid": ["method", "modes (of 25)", "high quality %", "reverse KL", "s / run", "CPU s / run"],
@@ -191,3 +193,26 @@ def test_the_readme_has_markers_for_every_suite():
     for name in benchmarks.SUITES:
         begin, end = readme.markers(name)
         assert begin in text and end in text
+
+
+def test_the_examples_step_through_fit_is_pytorch_examples_loop():
+    """The speed suite's `examples_step`, run by `fit`, makes the very updates of the plain
+    pytorch/examples loop it is raced against (the same batches, noise and arithmetic)."""
+    import torch
+
+    from benchmarks import speed
+
+    images = torch.rand(96, 1, 16, 16) * 2 - 1
+    runs = {}
+    for name in (speed.PLAIN, speed.FIT_EXAMPLES, speed.BARE_EXAMPLES):
+        generator, discriminator = speed.networks(torch.device("cpu"))
+        torch.manual_seed(5)  # the same batches and noise for every contestant
+        speed.CONTESTANTS[name](
+            generator, discriminator, images, 32, 3, speed.StepClock(images.device)
+        )
+        runs[name] = [
+            p.detach().clone() for net in (generator, discriminator) for p in net.parameters()
+        ]
+    for name in (speed.FIT_EXAMPLES, speed.BARE_EXAMPLES):
+        for ours, theirs in zip(runs[name], runs[speed.PLAIN], strict=True):
+            assert torch.allclose(ours, theirs, atol=1e-6), name

@@ -33,6 +33,8 @@ import pytest
 
 from .conftest import REPO
 
+pytestmark = pytest.mark.slow  # left out by `./course test fast`
+
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 NOTEBOOKS = ["notebooks/05_training_loop.ipynb", "solutions/sol05_training_loop.ipynb"]
 SLIDESHOW = "notebooks/05_training_loop.ipynb"

@@ -10,17 +10,15 @@ from torch import nn
 
 from gan_course import callbacks, train
 from gan_course.data import digits_with_labels
+from gan_course.metrics import LabelAccuracy, label_accuracy, per_class_accuracy
 from gan_course.models.conditional import (
     ConcatDiscriminator,
     ConditionalGenerator,
-    LabelAccuracy,
     ProjectionDiscriminator,
     ask_for,
     class_interpolation,
     conditional_input,
-    label_accuracy,
     label_maps,
-    per_class_accuracy,
     projection_logit,
 )
 from gan_course.models.dcgan import dcgan_init

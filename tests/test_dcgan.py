@@ -11,16 +11,11 @@ from PIL import Image
 from torch import nn
 
 from gan_course import latent
+from gan_course.callbacks import Checkpoint
+from gan_course.loop import load_nets
 from gan_course.models import dcgan
 from gan_course.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
-from gan_course.train import (
-    TrainConfig,
-    TrainState,
-    load_checkpoint,
-    make_optimizers,
-    save_checkpoint,
-    train_gan,
-)
+from gan_course.train import TrainConfig, train_gan
 from gan_course.widgets import LatentExplorer, image_png, latent_explorer
 
 
@@ -120,16 +115,13 @@ def test_hparams_rebuild_the_networks_for_checkpoints(tmp_path):
     assert DCGANGenerator(**gen.hparams).hparams == gen.hparams
     assert DCGANDiscriminator(**disc.hparams).hparams == disc.hparams
     images = torch.rand(40, 1, 8, 8) * 2 - 1
-    config = TrainConfig(steps=3, batch_size=8)
-    history = train_gan(gen, disc, images, config)
+    config, path = TrainConfig(steps=3, batch_size=8), tmp_path / "dcgan.pt"
+    history = train_gan(gen, disc, images, config, callbacks=[Checkpoint(path)])
     assert history.step == 3
-    g_opt, d_opt = make_optimizers(gen, disc, config)
-    state = TrainState(gen, disc, g_opt, d_opt, config, history, images, torch.device("cpu"))
-    path = save_checkpoint(tmp_path / "dcgan.pt", state)
     gen2, disc2 = DCGANGenerator(**gen.hparams), DCGANDiscriminator(**disc.hparams)
-    load_checkpoint(path, gen2, disc2)
+    load_nets(path, generator=gen2, discriminator=disc2)
     z = torch.randn(4, 8)
-    assert torch.equal(latent.generate(gen2, z), latent.generate(gen, z))
+    assert torch.equal(latent.sample(gen2, z=z), latent.sample(gen, z=z))
 
 
 # ---------------------------------------------------------------------------- latent tools
@@ -172,8 +164,8 @@ def test_interpolate_generates_the_path_in_eval_mode():
     z0, z1 = torch.randn(6), torch.randn(6)
     images = latent.interpolate(gen, z0, z1, steps=5, mode="lerp")
     assert images.shape == (5, 1, 8, 8) and gen.training  # mode restored
-    assert torch.allclose(images[0], latent.generate(gen, z0.unsqueeze(0))[0], atol=1e-6)
-    assert torch.allclose(images[-1], latent.generate(gen, z1.unsqueeze(0))[0], atol=1e-6)
+    assert torch.allclose(images[0], latent.sample(gen, z=z0.unsqueeze(0))[0], atol=1e-6)
+    assert torch.allclose(images[-1], latent.sample(gen, z=z1.unsqueeze(0))[0], atol=1e-6)
     with pytest.raises(ValueError, match="slerp"):
         latent.interpolate(gen, z0, z1, mode="cubic")
 

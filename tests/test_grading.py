@@ -13,11 +13,13 @@ import json
 import nbformat
 import pytest
 
-from gan_course import gradebook
-from gan_course.cli import main
-from gan_course.grading import Exercise, identify, load_exercises, rebuild
+from gan_course.tooling import gradebook
+from gan_course.tooling.cli import main
+from gan_course.tooling.grading import Exercise, identify, load_exercises, rebuild
 
 from .conftest import REPO
+
+pytestmark = pytest.mark.slow  # left out by `./course test fast`
 
 EXERCISE = REPO / "exercises" / "ex05_training_loop.ipynb"
 SOLUTION = REPO / "solutions" / "sol05_training_loop.ipynb"

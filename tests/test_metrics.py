@@ -59,12 +59,12 @@ def test_a_changed_or_missing_asset_gives_a_clear_error(tmp_path):
     weights.write_bytes(bytes(content))
     with pytest.raises(AssetError, match="does not match its checksum") as info:
         verified_path("digits_classifier.pt", tmp_path)
-    assert "python -m gan_course.assets.train_classifier" in str(info.value)
+    assert "python -m gan_course.assets.make_weights digits_classifier.pt" in str(info.value)
     (tmp_path / "checksums.json").write_text(json.dumps({}))
     with pytest.raises(AssetError, match="no checksum"):
         verified_path("digits_classifier.pt", tmp_path)
     weights.unlink()
-    with pytest.raises(AssetError, match="missing.*train_classifier"):
+    with pytest.raises(AssetError, match="missing.*make_weights digits_classifier"):
         verified_path("digits_classifier.pt", tmp_path)
 
 

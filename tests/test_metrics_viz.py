@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from gan_course import data, metrics, train, viz  # noqa: E402
+from gan_course import data, losses, metrics, train, viz  # noqa: E402
 from gan_course.models import MLPDiscriminator, MLPGenerator  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def test_mode_stats_sees_collapse_and_blur():
 
 
 def test_d_accuracy_pools_both_batches():
-    assert metrics.d_accuracy(torch.tensor([1.0, -1.0, 2.0]), torch.tensor([-1.0])) == 0.75
+    assert losses.d_accuracy(torch.tensor([1.0, -1.0, 2.0]), torch.tensor([-1.0])) == 0.75
 
 
 def test_generator_mode_stats_leaves_the_rng_and_mode_alone():

@@ -16,8 +16,8 @@ import textwrap
 import nbformat
 import pytest
 
-from gan_course.slides import slide_problems
 from gan_course.tooling import layout
+from gan_course.tooling.slides import slide_problems
 
 from .conftest import REPO
 
@@ -110,6 +110,7 @@ def test_lessons_write_code_twinned_with_the_package():
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXERCISES)
 def test_exercise_run_unchanged_only_says_not_implemented(name):
     from nbclient import NotebookClient

@@ -5,8 +5,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from gan_course import cli, data
-from gan_course.release import ReleaseError, make_exercise, release, strip_solutions
+from gan_course import data
+from gan_course.tooling import cli
+from gan_course.tooling.release import ReleaseError, make_exercise, release, strip_solutions
 
 from .conftest import REPO
 

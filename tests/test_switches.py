@@ -198,12 +198,12 @@ def test_every_loss_pair_trains_without_nan():
 def test_pairs_of_samples_and_labels_stay_aligned():
     labels = torch.arange(40) % 4
     samples = labels.float().unsqueeze(1).repeat(1, 2)  # each sample carries its label
-    batches = train.real_batches((samples, labels), 8, "cpu")
+    batches = data.real_batches((samples, labels), 8, "cpu")
     for _ in range(7):
         x, y = next(batches)
         assert torch.equal(x[:, 0], y.float())
     with pytest.raises(ValueError, match="differ in length"):
-        next(train.real_batches((samples, labels[:10]), 8, "cpu"))
+        next(data.real_batches((samples, labels[:10]), 8, "cpu"))
 
 
 def test_conditional_networks_train_on_labelled_data_and_show_in_the_monitor():
@@ -285,69 +285,3 @@ def test_instance_noise_reaches_the_generator_step_too():
     plain = torch.cat([p.detach().flatten() for p in gen.parameters()])
     assert torch.allclose(plain, g_update(progress=1.0))  # annealed away: the plain step
     assert not torch.allclose(plain, g_update(progress=0.0))
-
-
-# ------------------------------------------------------------------------------ reusing the fakes
-
-
-class CountingG(MLPGenerator):
-    """An MLP generator that counts its forward passes."""
-
-    calls = 0
-
-    def forward(self, *args):
-        self.calls += 1
-        return super().forward(*args)
-
-
-def pytorch_examples_step(gen, disc, g_opt, d_opt, real, z):
-    """One step of pytorch/examples' dcgan loop: G's step judges the D step's own fakes."""
-    fake = gen(z)
-    d_opt.zero_grad()
-    losses.d_loss_bce(disc(real), disc(fake.detach())).backward()
-    d_opt.step()
-    g_opt.zero_grad()
-    losses.g_loss_nonsaturating(disc(fake)).backward()
-    g_opt.step()
-
-
-def test_reuse_fakes_saves_one_pass_through_g_and_is_the_pytorch_examples_step():
-    torch.manual_seed(0)
-    gen, disc = CountingG(2, 2, (16, 16)), MLPDiscriminator(2, (16, 16))
-    twin_g, twin_d = MLPGenerator(2, 2, (16, 16)), MLPDiscriminator(2, (16, 16))
-    twin_g.load_state_dict(gen.state_dict())
-    twin_d.load_state_dict(disc.state_dict())
-    real = data.ring_of_8().sample(64)
-
-    plain = train.TrainConfig(steps=3, batch_size=32)
-    counted = CountingG(2, 2, (16, 16))
-    train.train_gan(counted, MLPDiscriminator(2, (16, 16)), real, plain)
-    assert counted.calls == 6  # the default: G runs again, on fresh noise, for its own step
-
-    config = train.TrainConfig(steps=3, batch_size=32, reuse_fakes=True)
-    torch.manual_seed(5)
-    train.train_gan(gen, disc, real, config)
-    assert gen.calls == 3
-
-    torch.manual_seed(5)  # the same real batches and noise, drawn in train_gan's order
-    g_opt, d_opt = train.make_optimizers(twin_g, twin_d, config)
-    batches = train.real_batches(real, 32, "cpu")
-    for _ in range(3):
-        batch, z = next(batches), torch.randn(32, 2)
-        pytorch_examples_step(twin_g, twin_d, g_opt, d_opt, batch, z)
-    for ours, theirs in ((gen, twin_g), (disc, twin_d)):
-        for a, b in zip(ours.state_dict().values(), theirs.state_dict().values(), strict=True):
-            assert torch.allclose(a, b, atol=1e-6)
-
-
-def test_reuse_fakes_with_conditional_networks_and_several_d_steps():
-    torch.manual_seed(0)
-    gen, disc = TinyConditionalG(), TinyConditionalD()
-    labels = torch.randint(3, (300,))
-    points = torch.randn(300, 2) * 0.1 + labels.float().unsqueeze(1)
-    config = train.TrainConfig(steps=3, batch_size=32, d_steps=2, reuse_fakes=True)
-    g0 = [p.detach().clone() for p in gen.parameters()]
-    history = train.train_gan(gen, disc, (points, labels), config)
-    assert history.step == 3 and np.isfinite(history["g_loss"]).all()
-    assert any(not torch.equal(a, b) for a, b in zip(g0, gen.parameters(), strict=True))
-    assert all(p.grad is not None for p in gen.embed.parameters())  # the label reached G

@@ -1,50 +1,61 @@
-"""Small weights the course trained itself, each with the script that made it.
+"""Small weights the course trained itself, each with the recipe that made it.
 
 * `digits_classifier.pt`: `gan_course.models.classifier.DigitsClassifier` trained on the
-  bundled digits' train split by `python -m gan_course.assets.train_classifier`.
-* `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`: the generators of lessons 05,
-  07 and 10 after the lesson's own full training run, and `conditional_concat_10.pt`, lesson
-  10's second run (the concatenation discriminator's), made by
-  `python -m gan_course.assets.make_weights NAME` (seeded, one CPU thread). A lesson loads them
-  instead of training when `gan_course.runtime.use_pretrained()` is True.
-* `checksums.json`: the SHA-256 of each file, checked by `verified_path` before anything loads.
+  bundled digits' train split (`gan_course.assets.train_classifier`).
+* `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`: lessons 05, 07 and 10 after
+  the lesson's own full training run, and `conditional_concat_10.pt`, lesson 10's second run
+  (the concatenation discriminator's). A lesson loads them instead of training when
+  `gan_course.runtime.use_pretrained()` is True.
+* `checksums.json`: the SHA-256 of each file, checked by `verified_path` before anything
+  loads. Its keys are the list of files the course ships.
 
-A lesson's weights file is a dict that `torch.load(..., weights_only=True)` reads (tensors,
-numbers, strings, lists, dicts; no code):
+`python -m gan_course.assets.make_weights NAME` remakes any of them, seeded, on one CPU thread;
+its table of recipes (`make_weights.RECIPES`) is the one place that says how each was made.
 
-    format            "gan-course-pretrained-v1"
-    made_by           the command that remakes the file
-    generator         G's state_dict, and generator_hparams the arguments G was built with
+A lesson's weights file is a checkpoint of `gan_course.loop` (read with `weights_only=True`:
+tensors, numbers, strings, lists and dicts; no code), the named-nets format of every run:
+
+    format            "gan-course-checkpoint-v2"
+    nets              {name: state_dict}: "generator", "discriminator"
+    hparams           {name: the arguments the network was built with}
+    optimizers        {name: state_dict}: those a lesson resumes from (lesson 05's), else {}
     config            the run's TrainConfig as a dict
-    history           {metric: float32 tensor (steps,)}: what `train_gan`'s History held
+    history           {metric: float32 tensor (steps,)}: what the run's History held
+    made_by           the command that remakes the file
 
-and, where the lesson looks back at its run, more: `discriminator` (+ `_hparams`),
-`g_optimizer`/`d_optimizer` (lesson 05, so its checkpoint can be resumed), `snapshots`
-(lesson 05: {step: {"generator": state_dict, "discriminator": state_dict}}) and `progression`
-(lesson 07: {step: images (16, 1, 16, 16)} of one fixed batch of noise).
+and, where the lesson looks back at its run, `snapshots` (lesson 05: {step: {net name:
+state_dict}}) and `progression` (lesson 07: {step: images (16, 1, 16, 16)} of one fixed batch of
+noise). A file that holds a whole run (nets and optimizers) resumes like any checkpoint:
+`pretrained_checkpoint` writes it where a learner's run can continue from it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from ..loop import CHECKPOINT_FORMAT, History
+
 ASSETS_DIR = Path(__file__).resolve().parent
 CHECKSUMS = "checksums.json"
-PRETRAINED_FORMAT = "gan-course-pretrained-v1"
-SCRIPTS = {
-    "digits_classifier.pt": "python -m gan_course.assets.train_classifier",
-    "ring_gan_05.pt": "python -m gan_course.assets.make_weights ring_gan_05.pt",
-    "dcgan_digits_07.pt": "python -m gan_course.assets.make_weights dcgan_digits_07.pt",
-    "conditional_gan_10.pt": "python -m gan_course.assets.make_weights conditional_gan_10.pt",
-    "conditional_concat_10.pt": (
-        "python -m gan_course.assets.make_weights conditional_concat_10.pt"
-    ),
-}
+
+
+def shipped(folder: Path = ASSETS_DIR) -> list[str]:
+    """The weights files the course ships: those `checksums.json` vouches for."""
+    try:
+        return sorted(json.loads((Path(folder) / CHECKSUMS).read_text()))
+    except (OSError, ValueError):
+        return []
+
+
+def remake_command(name: str) -> str:
+    """The command that remakes weights file `name`."""
+    return f"python -m gan_course.assets.make_weights {name}"
 
 
 def sha256(path: Path) -> str:
@@ -66,7 +77,7 @@ class AssetError(RuntimeError):
 
 def verified_path(name: str, folder: Path = ASSETS_DIR) -> Path:
     """The path of asset `name` in `folder`, after checking its SHA-256 against checksums.json."""
-    path, remake = Path(folder) / name, SCRIPTS.get(name, "the script that made it")
+    path, remake = Path(folder) / name, remake_command(name)
     if not path.is_file():
         raise AssetError(f"{path} is missing. Make it with `{remake}`.")
     try:
@@ -102,19 +113,20 @@ def read_pretrained(name: str, folder: Path | None = None, map_location="cpu") -
     except Exception as err:  # a truncated zip, a pickle that is not ours, ...
         raise AssetError(
             f"{path} could not be read ({type(err).__name__}: {err}): the file is corrupt. "
-            f"Remake it with `{SCRIPTS.get(name, 'the script that made it')}` "
+            f"Remake it with `{remake_command(name)}` "
             "(or restore it with git)."
         ) from err
 
 
 def _state_dict(name: str, payload: dict, key: str) -> dict:
-    """The state_dict at `key` ("generator", "snapshots/1000/generator", ...) of a payload."""
-    if payload.get("format") != PRETRAINED_FORMAT:
+    """The state_dict at `key` ("generator", "snapshots/1000/generator", ...) of a file."""
+    if payload.get("format") != CHECKPOINT_FORMAT:
         if all(isinstance(v, torch.Tensor) for v in payload.values()):
             return payload  # a plain state_dict: the file holds one model only
-        raise AssetError(f"{name} is not a gan-course weights file (no format {PRETRAINED_FORMAT})")
-    node = payload
-    for part in key.split("/"):
+        raise AssetError(f"{name} is not a gan-course weights file (no format {CHECKPOINT_FORMAT})")
+    parts = key.split("/")
+    node = payload if len(parts) > 1 else payload["nets"]  # "generator" is a net's name
+    for part in parts:
         if isinstance(node, dict) and part not in node and part.isdigit():
             part = int(part)  # snapshot steps are stored as ints
         if not isinstance(node, dict) or part not in node:
@@ -152,7 +164,7 @@ def load_pretrained(
 ) -> nn.Module:
     """Load the weights `key` of file `name` into `model`; return `model`, in eval mode.
 
-    `name` is a file in `gan_course/assets` (see `SCRIPTS`); its checksum is verified first.
+    `name` is a file in `gan_course/assets` (see `shipped`); its checksum is verified first.
     `key` picks a network in a lesson's file: "generator" (the default), "discriminator", or
     "snapshots/1000/generator". `device` (default: where `model` already is) is where the
     weights are mapped and the model moved. Raises `AssetError` when the file is missing,
@@ -165,7 +177,9 @@ def load_pretrained(
     state = _state_dict(name, payload, key)
     problem = _mismatch(state, model)
     if problem:
-        built = payload.get(key.rsplit("/", 1)[-1] + "_hparams") if "format" in payload else None
+        built = (
+            payload.get("hparams", {}).get(key.rsplit("/", 1)[-1]) if "format" in payload else None
+        )
         mine = getattr(model, "hparams", None)
         hint = f" The file's was built with {built}; this one with {mine}." if built else ""
         raise AssetError(
@@ -176,42 +190,23 @@ def load_pretrained(
     return model.to(device).eval()
 
 
-def pretrained_history(name: str, folder: Path | None = None):
-    """The training history stored in lesson file `name`, as a `gan_course.train.History`."""
-    from ..train import History
-
+def pretrained_history(name: str, folder: Path | None = None) -> History:
+    """The training history stored in lesson file `name`."""
     payload = read_pretrained(name, folder)
     if not isinstance(payload, dict) or "history" not in payload:
         raise AssetError(f"{name} holds no training history")
-    return History({k: v.tolist() for k, v in payload["history"].items()})
+    return History(payload["history"])
 
 
 def pretrained_checkpoint(name: str, path, folder: Path | None = None) -> Path:
-    """Write lesson file `name` out as a `gan_course.train` checkpoint at `path`; return `path`.
-
-    For files that hold a whole run (both networks, both optimizers, the config and the
-    history: `ring_gan_05.pt`), so that `load_checkpoint` and `train_gan(..., resume_from=path)`
-    continue the course's run exactly as they would continue your own.
-    """
-    import os
-
-    from ..train import CHECKPOINT_FORMAT
-
+    """Copy lesson file `name` (checksum verified) to `path`, where `load_nets`, or
+    `train_gan(..., resume_from=path)` for a file with its optimizers (`ring_gan_05.pt`),
+    treat it as any checkpoint of yours; return `path`."""
     payload = read_pretrained(name, folder)
-    parts = ("generator", "discriminator", "g_optimizer", "d_optimizer", "config", "history")
-    missing = [p for p in parts if p not in payload]
-    if missing:
-        raise AssetError(f"{name} holds no whole run to resume: it lacks {missing}")
-    checkpoint = {
-        "format": CHECKPOINT_FORMAT,
-        **{p: payload[p] for p in parts[:5]},
-        "generator_hparams": payload.get("generator_hparams"),
-        "discriminator_hparams": payload.get("discriminator_hparams"),
-        "history": {k: v.tolist() for k, v in payload["history"].items()},
-    }
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise AssetError(f"{name} is not a run's checkpoint")
+    source = verified_path(name) if folder is None else verified_path(name, folder)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint, tmp)
-    os.replace(tmp, path)  # as `save_checkpoint`: never half a file
+    shutil.copyfile(source, path)
     return path

@@ -20,7 +20,7 @@ import argparse
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -29,30 +29,26 @@ from torch import nn
 from .. import runtime
 from ..callbacks import Callback
 from ..data import digit_images, ring_of_8
-from ..latent import generate
-from ..metrics import digit_scores, generator_mode_stats
-from ..models.conditional import (
-    ConcatDiscriminator,
-    ConditionalGenerator,
-    ProjectionDiscriminator,
-    label_accuracy,
-)
+from ..latent import sample
+from ..loop import checkpoint_payload
+from ..metrics import digit_scores, generator_mode_stats, label_accuracy
+from ..models.conditional import ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from ..models.mlp import MLPDiscriminator, MLPGenerator
-from ..train import History, TrainConfig, train_gan
-from . import ASSETS_DIR, PRETRAINED_FORMAT, SCRIPTS, record_checksum, train_classifier
+from ..train import TrainConfig, train_gan
+from . import ASSETS_DIR, record_checksum, remake_command, train_classifier
 
 # ------------------------------------------------------------------------------ recording a run
 
 
 class RecordRun(Callback):
-    """Keep what a lesson looks back at: states of G and D at chosen steps, G's images of one
-    fixed batch of noise at chosen steps, and both optimizers' states at the end."""
+    """Keep what a lesson looks back at: states of the nets at chosen steps, G's images of one
+    fixed batch of noise at chosen steps, and the run's state at its end."""
 
     def __init__(self, snapshot_steps=(), image_steps=(), noise=None) -> None:
-        self.snapshot_steps = set(snapshot_steps)  # keep G's and D's state_dicts here
+        self.snapshot_steps = set(snapshot_steps)  # keep every net's state_dict here
         self.image_steps, self.noise = set(image_steps), noise  # keep G(noise) here
-        self.snapshots, self.progression, self.optimizers = {}, {}, {}
+        self.snapshots, self.progression, self.state = {}, {}, None
 
     def on_train_begin(self, state) -> None:
         self.on_step_end(state)  # step 0
@@ -60,27 +56,26 @@ class RecordRun(Callback):
     def on_step_end(self, state) -> None:
         step = state.history.step
         if step in self.snapshot_steps:
-            nets = {"generator": state.generator, "discriminator": state.discriminator}
-            self.snapshots[step] = {k: copy.deepcopy(n.state_dict()) for k, n in nets.items()}
+            nets = state.nets.items()
+            self.snapshots[step] = {k: copy.deepcopy(n.state_dict()) for k, n in nets}
         if step in self.image_steps:
-            self.progression[step] = generate(state.generator, self.noise).cpu()  # eval mode
+            self.progression[step] = sample(state.generator, z=self.noise).cpu()  # eval mode
 
     def on_train_end(self, state) -> None:
-        for key in ("g_optimizer", "d_optimizer"):
-            self.optimizers[key] = copy.deepcopy(getattr(state, key).state_dict())
+        self.state = state
 
-
-def payload(name: str, config: TrainConfig, history: History, generator: nn.Module, **extra):
-    """The dict a lesson's weights file holds (see `gan_course.assets`)."""
-    return {
-        "format": PRETRAINED_FORMAT,
-        "made_by": SCRIPTS[name],
-        "generator": generator.state_dict(),
-        "generator_hparams": generator.hparams,
-        "config": asdict(config),
-        "history": {k: torch.tensor(v, dtype=torch.float32) for k, v in history.records.items()},
-        **extra,
-    }
+    def payload(self, name: str, optimizers: bool = False, **extra) -> dict:
+        """The file's contents (see `gan_course.assets`): the run's checkpoint, without its
+        optimizers unless a lesson resumes from it, and what the lesson looks back at."""
+        contents = checkpoint_payload(self.state, history_dtype=torch.float32)
+        if not optimizers:
+            contents["optimizers"] = {}
+        contents["made_by"] = remake_command(name)
+        if self.snapshots:
+            contents["snapshots"] = self.snapshots
+        if self.progression:
+            contents["progression"] = self.progression
+        return {**contents, **extra}
 
 
 # ------------------------------------------------------------------------------ the recipes
@@ -90,22 +85,18 @@ def payload(name: str, config: TrainConfig, history: History, generator: nn.Modu
 
 def ring_gan_05(steps: int = 20_000, seed: int = 0):
     """Lesson 05, "Train on the ring of 8": MLPs 2x128, batch 256, Adam(2e-4, (0.5, 0.999))."""
-    name = "ring_gan_05.pt"
     runtime.seed_everything(seed)
     ring = ring_of_8()
     G = MLPGenerator(latent_dim=2, out_dim=2, hidden=(128, 128))
     D = MLPDiscriminator(in_dim=2, hidden=(128, 128))
     config = TrainConfig(steps=steps, batch_size=256)
     record = RecordRun(snapshot_steps=(steps // 20, steps // 5))  # the lesson's looks back
-    history = train_gan(G, D, ring, config, callbacks=[record])
-    extra = dict(discriminator=D.state_dict(), discriminator_hparams=D.hparams)
-    extra.update(record.optimizers, snapshots=record.snapshots)
-    return G, payload(name, config, history, G, **extra)
+    train_gan(G, D, ring, config, callbacks=[record])
+    return G, record.payload("ring_gan_05.pt", optimizers=True)  # the lesson resumes it
 
 
 def dcgan_digits_07(steps: int = 3000, seed: int = 0):
     """Lesson 07, "Training": DCGAN (latent 32, G width 64, D width 32, DCGAN init), batch 64."""
-    name = "dcgan_digits_07.pt"
     runtime.seed_everything(seed)
     images = digit_images("digits", 16, "train")[0]  # (1438, 1, 16, 16)
     G = DCGANGenerator(latent_dim=32, channels=1, image_size=16, width=64)
@@ -113,18 +104,14 @@ def dcgan_digits_07(steps: int = 3000, seed: int = 0):
     G.apply(dcgan_init)
     D.apply(dcgan_init)
     at = (0, steps // 30, steps // 10, steps // 3, steps)  # the lesson's fixed-noise progression
-    noise = G.sample_noise(
-        16, generator=torch.Generator().manual_seed(seed)
-    )  # global RNG untouched
+    noise = G.sample_noise(16, generator=torch.Generator().manual_seed(seed))  # global RNG kept
     record = RecordRun(image_steps=at, noise=noise)
-    config = TrainConfig(steps=steps, batch_size=64)
-    history = train_gan(G, D, images, config, callbacks=[record])
-    return G, payload(name, config, history, G, progression=record.progression)
+    train_gan(G, D, images, TrainConfig(steps=steps, batch_size=64), callbacks=[record])
+    return G, record.payload("dcgan_digits_07.pt")
 
 
 def conditional_gan_10(steps: int = 800, seed: int = 0):
     """Lesson 10: one-hot conditional DCGAN G (width 32) against the projection D, batch 64."""
-    name = "conditional_gan_10.pt"
     runtime.seed_everything(seed)
     images, labels = digit_images("digits", 16, "train")
     torch.randn(3, 2)  # the lesson's draws before training: its first look at the one-hot,
@@ -134,9 +121,10 @@ def conditional_gan_10(steps: int = 800, seed: int = 0):
     G.sample_noise(30)  # and its picture of the untrained G
     D = ProjectionDiscriminator(n_classes=10, width=32)
     D.apply(dcgan_init)
+    record = RecordRun()
     config = TrainConfig(steps=steps, batch_size=64)
-    history = train_gan(G, D, (images, labels), config)
-    return G, payload(name, config, history, G)
+    train_gan(G, D, (images, labels), config, callbacks=[record])
+    return G, record.payload("conditional_gan_10.pt")
 
 
 def conditional_concat_10(steps: int = 800, seed: int = 0):
@@ -144,16 +132,16 @@ def conditional_concat_10(steps: int = 800, seed: int = 0):
 
     The lesson's cell reseeds first, so none of its earlier draws are replayed here.
     """
-    name = "conditional_concat_10.pt"
     images, labels = digit_images("digits", 16, "train")  # draws nothing
     runtime.seed_everything(seed)  # the cell's `seed_everything(0)`
     G = ConditionalGenerator(latent_dim=32, n_classes=10, width=32)
     D = ConcatDiscriminator(n_classes=10, width=32)
     G.apply(dcgan_init)
     D.apply(dcgan_init)
+    record = RecordRun()
     config = TrainConfig(steps=steps, batch_size=64)
-    history = train_gan(G, D, (images, labels), config)
-    return G, payload(name, config, history, G)
+    train_gan(G, D, (images, labels), config, callbacks=[record])
+    return G, record.payload("conditional_concat_10.pt")
 
 
 # ------------------------------------------------------------------------------ the promises
@@ -191,13 +179,13 @@ class Recipe:
     judge: Callable  # generator -> (meets the lesson's promise?, what was measured)
 
 
-RECIPES = {
+RECIPES = {  # the one table of the weights the course ships (tests hold checksums.json to it)
     "ring_gan_05.pt": Recipe(ring_gan_05, judge_ring),
     "dcgan_digits_07.pt": Recipe(dcgan_digits_07, judge_dcgan),
     "conditional_gan_10.pt": Recipe(conditional_gan_10, judge_conditional),
     "conditional_concat_10.pt": Recipe(conditional_concat_10, judge_concat),
 }
-NAMES = ["digits_classifier.pt", *RECIPES]  # every file this folder ships
+NAMES = ["digits_classifier.pt", *RECIPES]  # and the judge of lesson 08 (train_classifier)
 
 
 def make(

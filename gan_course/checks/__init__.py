@@ -1,14 +1,15 @@
 """Auto-checks for the exercise notebooks: `from gan_course.checks import check_d_loss`.
 
-One file per exercise (`generator.py` for exercise 02 ... `conditional.py` for 10), all
-re-exported here.
+One module per exercise, named by its notebook (`generator.py` for `ex02_generator.ipynb` ...
+`conditional_gans.py` for `ex10_conditional_gans.ipynb`), all re-exported here; `core.py` holds
+the machinery and the helpers they share.
 
 Each `check_*` takes your function or class, tries it on fixed inputs against the course's
 reference, and either prints one line starting with ✔ or raises `CheckFailed` with what it
 checked, what it expected, what it got, and a hint.
 """
 
-from .conditional import (
+from .conditional_gans import (
     check_ask_for,
     check_conditional_input,
     check_per_class_accuracy,
@@ -17,21 +18,21 @@ from .conditional import (
 from .core import Check, CheckFailed, LearnerError, NotImplementedYet, install_notebook_hints
 from .dcgan import check_dcgan_generator, check_dcgan_init, check_output_sizes, check_slerp
 from .discriminator import check_d_accuracy, check_discriminator_2d, check_train_discriminator
-from .dynamics import (
-    check_d_loss_noisy_labels,
-    check_ema_update,
-    check_gda_step,
-    check_instance_noise,
-)
-from .generator import check_digit_generator, check_generator_2d, check_latent_noise
-from .losses import check_d_loss, check_g_loss_nonsaturating, check_optimal_discriminator
-from .metrics import (
+from .evaluating_gans import (
     check_class_kl,
     check_frechet_distance,
     check_knn_precision,
     check_mode_coverage,
 )
-from .training import check_d_step, check_g_step, check_train_loop
+from .generator import check_digit_generator, check_generator_2d, check_latent_noise
+from .losses import check_d_loss, check_g_loss_nonsaturating, check_optimal_discriminator
+from .training_dynamics import (
+    check_d_loss_noisy_labels,
+    check_ema_update,
+    check_gda_step,
+    check_instance_noise,
+)
+from .training_loop import check_d_step, check_g_step, check_train_loop
 from .wasserstein import (
     check_clip_weights,
     check_d_loss_hinge,

@@ -140,7 +140,9 @@ class Check:
         self.expect(tuple(got.shape) == tuple(shape), what, tuple(shape), tuple(got.shape), hint)
 
     def expect_scalar(self, got, what: str = "the result", hint=None) -> float:
-        """A Python number or a 0-d tensor; returns it as a float."""
+        """A Python number, a NumPy number or a 0-d tensor; returns it as a float."""
+        if isinstance(got, np.generic | np.ndarray) and np.ndim(got) == 0:
+            got = float(got)  # what NumPy and SciPy code returns
         if isinstance(got, Tensor):
             self.expect(
                 got.dim() == 0,
@@ -158,6 +160,19 @@ class Check:
             hint,
         )
         return float(got)
+
+    def expect_pair(self, got, what: str) -> tuple[float, float]:
+        """Two plain numbers, e.g. `return new_x, new_y`; returns them as floats."""
+        ok = isinstance(got, tuple | list) and len(got) == 2
+        hint = "return new_x, new_y"
+        self.expect(ok, what, "a pair (new_x, new_y)", type(got).__name__, hint=hint)
+        try:
+            return float(got[0]), float(got[1])
+        except (TypeError, ValueError, RuntimeError):
+            self.expect(False, what, "two numbers", repr(got)[:80], hint="return two plain numbers")
+
+    def expect_finite(self, got: float, what: str, hint: str) -> None:
+        self.expect(math.isfinite(got), what, "a finite number", f"{got}", hint)
 
     def expect_close(
         self, got, want, what: str, hint=None, mistakes=(), atol=1e-5, rtol=1e-4
@@ -179,7 +194,15 @@ class Check:
         )
 
     def expect_all_params_learn(self, net: torch.nn.Module, out: Tensor) -> None:
-        """A loss on the network's output `out` sends a gradient to every parameter of `net`."""
+        """`net` has parameters, and a loss on its output `out` sends a gradient to each."""
+        self.expect(
+            len(list(net.parameters())) > 0,
+            "your network's parameters",
+            "some",
+            "none",
+            hint="create the layers as attributes (self.net = nn.Sequential(...)) "
+            "so PyTorch registers them",
+        )
         out.float().pow(2).mean().backward()
         silent = [name for name, p in net.named_parameters() if p.grad is None]
         self.expect(
@@ -197,6 +220,38 @@ class Check:
             "an nn.Module instance",
             type(obj).__name__,
             hint="subclass nn.Module and call super().__init__() first",
+        )
+
+    def expect_one_sgd_step(self, who, before, after, reference, move_hint, step_hint) -> None:
+        """`who` ("D", "G") moved, and by exactly `reference`: one SGD step (lr `STEP_LR`) on its
+        loss from gradients that `fill_stale_grads` left at `STALE_GRAD`; a missing zero_grad()
+        shows as a step of exactly STEP_LR * STALE_GRAD more, and gets its own hint."""
+        self.expect(
+            not same(before, after),
+            f"{who}'s parameters after the {who} step",
+            "changed",
+            "unchanged",
+            hint=move_hint,
+        )
+        stale = [p - STEP_LR * STALE_GRAD for p in reference]  # what skipping zero_grad gives
+        self.expect(
+            same(reference, after),
+            f"{who}'s parameters after one SGD step",
+            f"one step down the gradient of the {who} loss",
+            "a different update",
+            hint=f"call {who.lower()}_optimizer.zero_grad() first: old gradients add up in .grad"
+            if same(stale, after)
+            else step_hint,
+        )
+
+    def expect_untouched(self, who: str, before, net, step: str, hint: str) -> None:
+        """`net`'s parameters are still `before` after the `step` step."""
+        self.expect(
+            same(before, snapshot(net)),
+            f"{who}'s parameters after the {step} step",
+            "unchanged",
+            "changed",
+            hint=hint,
         )
 
 
@@ -255,6 +310,35 @@ def install_notebook_hints() -> None:
     shell = _kernel_shell()
     if shell is not None and not shell.custom_exceptions:  # leave anyone else's handler alone
         shell.set_custom_exc((NameError,), _name_error_handler)
+
+
+# ------------------------------------------------------------------------------ what checks share
+
+STEP_LR = 0.1  # checks of a training step use plain SGD: one step's effect is exactly known
+STALE_GRAD = 5.0  # the gradient left in .grad "from an earlier step", to catch a missing zero_grad
+
+
+def fixed_logits(n: int = 16) -> tuple[Tensor, Tensor]:
+    """Logits (or critic scores) as a trained D gives them: real mostly positive, fake mostly
+    negative, some of each beyond +-1. Inside a `Check`, the same every time."""
+    return torch.randn(n) * 2 + 1, torch.randn(n) * 2 - 1
+
+
+def snapshot(net: torch.nn.Module, buffers: bool = False) -> list[Tensor]:
+    """Copies of `net`'s parameters (and buffers), to compare after the learner's code ran."""
+    tensors = [*net.parameters(), *(net.buffers() if buffers else ())]
+    return [t.detach().clone() for t in tensors]
+
+
+def same(a, b, atol: float = 1e-6) -> bool:
+    """Two snapshots hold the same values."""
+    return all(torch.allclose(x, y, atol=atol) for x, y in zip(a, b, strict=True))
+
+
+def fill_stale_grads(net: torch.nn.Module, value: float = STALE_GRAD) -> None:
+    """Put a gradient in every `.grad`, as an earlier step would have left it."""
+    for p in net.parameters():
+        p.grad = torch.full_like(p, value)
 
 
 def _close(a, b, atol: float, rtol: float) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .. import losses, metrics, train
+from .. import losses, train
 from ..data import ring_of_8
 from ..models import MLPDiscriminator
 from .core import Check
@@ -49,7 +49,7 @@ def check_discriminator_2d(cls) -> None:
             hint="that's a probability: drop the final Sigmoid and return the logit; "
             "the loss applies the sigmoid itself, stably",
         )
-        acc = metrics.d_accuracy(real_logits, fake_logits)
+        acc = losses.d_accuracy(real_logits, fake_logits)
         c.expect(
             acc >= 0.9,
             "accuracy on ring vs centre after 200 Adam steps",
@@ -78,7 +78,7 @@ def check_d_accuracy(fn) -> None:
         ]
         c.expect_close(
             got,
-            metrics.d_accuracy(real, fake),
+            losses.d_accuracy(real, fake),
             "accuracy on 6 real + 4 fake logits",
             hint=SIDE_OF_ZERO,
             mistakes=mistakes,
@@ -129,7 +129,7 @@ def check_train_discriminator(fn) -> None:
             hint="call optimizer.step() after loss.backward()",
         )
         with torch.no_grad():
-            acc = metrics.d_accuracy(net(real), net(fake))
+            acc = losses.d_accuracy(net(real), net(fake))
         c.expect(
             acc >= 0.95,
             "accuracy after 100 steps",

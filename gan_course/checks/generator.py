@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from .core import Check
 
@@ -59,19 +58,6 @@ def _is_affine(net, latent_dim: int) -> bool:
         return torch.allclose(net(a) + net(b), 2 * net((a + b) / 2), atol=1e-5)
 
 
-def _expect_all_params_learn(c: Check, net: nn.Module, out: torch.Tensor) -> None:
-    params = list(net.parameters())
-    c.expect(
-        len(params) > 0,
-        "your network's parameters",
-        "some",
-        "none",
-        hint="create the layers as attributes (self.net = nn.Sequential(...)) "
-        "so PyTorch registers them",
-    )
-    c.expect_all_params_learn(net, out)
-
-
 def check_generator_2d(cls) -> None:
     """`Generator2D(latent_dim, hidden)`: an MLP from noise to 2-D points, no output squashing."""
     with Check("Generator2D") as c:
@@ -92,7 +78,7 @@ def check_generator_2d(cls) -> None:
             hint="put an nn.ReLU() between the Linear layers: without one the network "
             "is a single linear map, and turns a Gaussian into another Gaussian",
         )
-        _expect_all_params_learn(c, net, out)
+        c.expect_all_params_learn(net, out)
         # can it reach the ring (radius 2)? fit fixed targets by regression for a moment
         z, angle = torch.randn(64, 3), torch.rand(64) * 6.283
         target = 2.5 * torch.stack([angle.cos(), angle.sin()], dim=1)
@@ -124,7 +110,7 @@ def check_digit_generator(cls) -> None:
             else "the last Linear layer needs 1*8*8 = 64 outputs"
         )
         c.expect_shape(out, (10, 1, 8, 8), "the output shape for z of shape (10, 16)", hint=hint)
-        _expect_all_params_learn(c, net, out)
+        c.expect_all_params_learn(net, out)
         with torch.no_grad():  # large inputs push the output layer to its limits
             loud = net(30 * torch.randn(256, 16))
         lo, hi = loud.min().item(), loud.max().item()

@@ -5,19 +5,12 @@ from __future__ import annotations
 import torch
 
 from .. import losses
-from .core import AUTOGRAD_HINT, Check
+from .core import AUTOGRAD_HINT, Check, fixed_logits
 
 STABILITY_HINT = (
     "compute it from logits (F.softplus or F.binary_cross_entropy_with_logits): "
     "log(sigmoid(x)) overflows once sigmoid(x) rounds to 0 or 1"
 )
-
-
-def fixed_logits():
-    """Logits as a real D would give them: real mostly positive, fake mostly negative."""
-    real = torch.randn(16) * 2 + 1
-    fake = torch.randn(16) * 2 - 1
-    return real, fake
 
 
 def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:

@@ -12,7 +12,7 @@ from torch import nn
 
 from .. import losses
 from ..models import MLPDiscriminator
-from .core import Check, CheckFailed, LearnerError
+from .core import Check, CheckFailed, LearnerError, fixed_logits
 
 NO_SIGMOID = (
     "no sigmoid: a critic's score is any real number, and the Wasserstein loss uses it as it is"
@@ -27,14 +27,6 @@ NO_LOG = (
 )
 
 
-def fixed_scores(n: int = 16):
-    """Critic scores as a trained critic gives them: real mostly high, fakes mostly low,
-    some of each beyond the hinge margins at +1 and -1."""
-    real = torch.randn(n) * 2 + 1
-    fake = torch.randn(n) * 2 - 1
-    return real, fake
-
-
 def _call_explaining(c: Check, explanations: dict[str, str], fn, *args):
     """`c.call(fn, *args)`, with a hint of ours when the learner's error says one of the keys."""
     try:
@@ -44,10 +36,6 @@ def _call_explaining(c: Check, explanations: dict[str, str], fn, *args):
         if hint is None:
             raise
         raise CheckFailed(c.task, err.what, hint=hint) from err.__cause__
-
-
-def _expect_finite(c: Check, got: float, what: str, hint: str) -> None:
-    c.expect(got == got and abs(got) != float("inf"), what, "a finite number", f"{got}", hint)
 
 
 def _expect_differentiable(c: Check, fn, *scores) -> list[torch.Tensor]:
@@ -65,13 +53,13 @@ def _expect_differentiable(c: Check, fn, *scores) -> list[torch.Tensor]:
 def check_d_loss_wasserstein(fn) -> None:
     """`d_loss_wasserstein(real_scores, fake_scores)`: E[f(G(z))] - E[f(x)], minimised by f."""
     with Check("d_loss_wasserstein") as c:
-        real, fake = fixed_scores()
+        real, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, real, fake),
             "d_loss_wasserstein(real_scores, fake_scores)",
             hint="average each batch with .mean()",
         )
-        _expect_finite(c, got, "the loss on 16 real + 16 fake scores", NO_LOG)
+        c.expect_finite(got, "the loss on 16 real + 16 fake scores", NO_LOG)
         want = losses.d_loss_wasserstein(real, fake)
         mistakes = [
             (
@@ -117,13 +105,13 @@ def check_d_loss_wasserstein(fn) -> None:
 def check_g_loss_wasserstein(fn) -> None:
     """`g_loss_wasserstein(fake_scores)`: -E[f(G(z))], minimised by G."""
     with Check("g_loss_wasserstein") as c:
-        _, fake = fixed_scores()
+        _, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, fake),
             "g_loss_wasserstein(fake_scores)",
             hint="average over the batch with .mean()",
         )
-        _expect_finite(c, got, "the loss on 16 fake scores", NO_LOG)
+        c.expect_finite(got, "the loss on 16 fake scores", NO_LOG)
         want = losses.g_loss_wasserstein(fake)
         mistakes = [
             (-want, "wrong sign: G wants *high* scores for its fakes, so it minimises -E[f(G(z))]"),
@@ -308,7 +296,7 @@ def check_d_loss_hinge(fn) -> None:
         )
         for (real, fake), what in (
             (confident, "the loss when most scores are beyond the margins"),
-            (fixed_scores(), "the loss on 16 real + 16 fake scores"),
+            (fixed_logits(), "the loss on 16 real + 16 fake scores"),
         ):
             got = c.expect_scalar(
                 c.call(fn, real, fake),

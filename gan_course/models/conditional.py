@@ -17,20 +17,19 @@ Two ways to give the label to the networks, both here:
   image alone and adds the inner product of a class embedding with them,
   $\ell(x, y) = \psi(\phi(x)) + \langle e_y, \phi(x) \rangle$ (`ProjectionDiscriminator`).
 
-The networks are lesson 07's DCGAN blocks with the label added. `class_interpolation` walks from
-one class to another at fixed noise; `label_accuracy` asks a classifier whether the generated
-digits are the ones asked for.
+The networks are lesson 07's DCGAN blocks with the label added. `ask_for` makes digits of one
+class; `class_interpolation` walks from one class to another at fixed noise. Whether the digits
+are the ones asked for is measured in `gan_course.metrics` (`label_accuracy`).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import latent_noise
+from ..runtime import device_of
 from .dcgan import dcgan_widths, down_stack, project_block, to_image, to_logit, up_block
 
 # ---------------------------------------------------------------------------- the generator
@@ -199,7 +198,7 @@ class ProjectionDiscriminator(nn.Module):
 @torch.no_grad()
 def ask_for(generator: ConditionalGenerator, digit: int, n: int) -> Tensor:
     """n images of class `digit`: fresh z for each, the same label for all. (n, C, H, W)."""
-    device = next(generator.parameters()).device
+    device = device_of(generator)  # where its weights are: the noise goes there too
     z = generator.sample_noise(n, device)  # (n, latent_dim): a new z per image
     labels = torch.full((n,), digit, dtype=torch.long, device=device)  # class indices
     return generator(z, labels)
@@ -211,66 +210,10 @@ def class_interpolation(
 ) -> Tensor:
     """Images (steps, C, H, W) at fixed noise `z` (latent_dim,) or (1, latent_dim), the label
     vector moving in a straight line from class `label_a` to class `label_b`."""
-    device = next(generator.parameters()).device
+    device = device_of(generator)
     labels = torch.tensor([label_a, label_b], device=device)
     v_a, v_b = generator.label_vectors(labels)  # (label_dim,) each
     t = torch.linspace(0, 1, steps, device=device).unsqueeze(1)  # (steps, 1)
     vectors = (1 - t) * v_a + t * v_b  # (steps, label_dim)
     zs = z.to(device).view(1, -1).expand(steps, -1)  # the same noise in every image
     return generator.generate(zs, vectors)
-
-
-def per_class_accuracy(classifier: nn.Module, images: Tensor, labels: Tensor, n_classes=10):
-    """For each class k: the fraction of the images asked to be k that `classifier` calls k.
-
-    images (N, C, H, W), labels (N,) the classes asked for -> (n_classes,) in [0, 1]
-    (NaN for a class no image was asked to be).
-    """
-    with torch.no_grad():
-        predicted = classifier(images).argmax(dim=1)  # (N,): the class with the largest logit
-    correct = (predicted == labels).float()  # (N,)
-    hits = torch.zeros(n_classes, device=correct.device).index_add_(0, labels, correct)  # (K,)
-    asked = torch.bincount(labels, minlength=n_classes)  # (K,): group by the asked label
-    return hits / asked
-
-
-@dataclass(frozen=True)
-class LabelAccuracy:
-    """How often generated images are classified as the class they were asked to be."""
-
-    overall: float  # mean over classes (equal numbers per class: the mean over images too)
-    per_class: tuple[float, ...]
-
-    def __str__(self) -> str:
-        classes = " ".join(f"{k}:{100 * a:.0f}" for k, a in enumerate(self.per_class))
-        return f"{100 * self.overall:.1f}% classified as asked (per class, %: {classes})"
-
-
-@torch.no_grad()
-def label_accuracy(
-    generator, classifier: nn.Module | None = None, n_per_class: int = 100, seed: int = 0
-) -> LabelAccuracy:
-    """Ask `generator` for `n_per_class` images of each class and let `classifier` (default: the
-    course's digit classifier, `gan_course.metrics.load_digits_classifier`) say what it sees.
-
-    The noise comes from a fixed `seed` (the caller's RNG is left alone) and both networks
-    run in eval mode, so the same networks always get the same number.
-    """
-    if classifier is None:
-        from ..metrics import load_digits_classifier
-
-        classifier = load_digits_classifier()
-    n_classes, device = generator.n_classes, next(generator.parameters()).device
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        z = torch.randn(n_per_class * n_classes, generator.latent_dim)
-    labels = torch.arange(n_classes).repeat_interleave(n_per_class)  # 0, 0, ..., 9, 9
-    modes = [(net, net.training) for net in (generator, classifier)]
-    for net, _ in modes:
-        net.eval()  # BatchNorm with running statistics, no dropout: as when you use them
-    images = generator(z.to(device), labels.to(device))  # (K * n, C, H, W)
-    judge = next(classifier.parameters()).device
-    per_class = per_class_accuracy(classifier, images.to(judge), labels.to(judge), n_classes)
-    for net, was_training in modes:
-        net.train(was_training)
-    return LabelAccuracy(per_class.mean().item(), tuple(per_class.tolist()))

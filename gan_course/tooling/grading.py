@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from .tooling.layout import EXERCISES, notebooks_in, topic
+from .layout import EXERCISES, notebooks_in, topic
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented", "error"
 STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, ERROR)
@@ -192,7 +192,7 @@ def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
             elif digest(mine.source) != digest(cell.source):
                 notes.append(f"the check cell of {task} was edited")
             fresh = (
-                f"check_{task} = __import__('gan_course.grading').grading.fresh_check({task!r})\n"
+                f"check_{task} = __import__({__name__!r}).tooling.grading.fresh_check({task!r})\n"
             )
             run.cells.append(_code(fresh + cell.source, role="check", task=task))
         else:
@@ -281,7 +281,13 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.Notebook
         env = dict(os.environ, OMP_NUM_THREADS=str(limits.threads), MPLBACKEND="Agg")
         env["GAN_COURSE_FAST"] = "1" if limits.fast else "0"
         runner = subprocess.Popen(
-            [sys.executable, "-m", "gan_course.grading", str(path), str(limits.cell_seconds)],
+            [
+                sys.executable,
+                "-m",
+                "gan_course.tooling.grading",
+                str(path),
+                str(limits.cell_seconds),
+            ],
             cwd=folder,
             env=env,
             stdin=subprocess.DEVNULL,

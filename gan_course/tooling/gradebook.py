@@ -2,8 +2,8 @@
 
 `grade` finds the notebooks (files or folders), reads every one of them before anything runs (so a
 notebook that deletes files cannot take another learner's work with it), grades them in parallel
-with `gan_course.grading`, and writes one CSV row per learner and task plus a summary with the
-pass rate of each task. A submission that cannot be graded becomes a row that says why.
+with `gan_course.tooling.grading`, and writes one CSV row per learner and task plus a summary
+with the pass rate of each task. A submission that cannot be graded becomes a row that says why.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from .. import metrics
@@ -16,13 +15,6 @@ ELEMENTWISE_SQRT = (
     "Tr((Σ1 Σ2)^(1/2)) is the sum of the square roots of the eigenvalues of Σ1 @ Σ2 "
     "(torch.linalg.eigvals(...).sqrt().real.sum())"
 )
-
-
-def _number(c: Check, got, what: str, hint=None) -> float:
-    """`expect_scalar`, also for NumPy numbers (what scipy and NumPy code returns)."""
-    if isinstance(got, np.generic | np.ndarray) and np.ndim(got) == 0:
-        got = float(got)
-    return c.expect_scalar(got, what, hint=hint)
 
 
 def _gaussians():
@@ -65,7 +57,7 @@ def check_frechet_distance(fn) -> None:
             "a complex tensor",
             hint="eigvals returns complex numbers: keep the real part (.real) after .sqrt()",
         )
-        got = _number(c, got, "frechet_distance(...)", hint="sum the terms to one number")
+        got = c.expect_scalar(got, "frechet_distance(...)", hint="sum the terms to one number")
         c.expect_close(
             got,
             metrics.gaussian_frechet_distance(mu1, sigma1, mu2, sigma2),
@@ -73,7 +65,7 @@ def check_frechet_distance(fn) -> None:
             hint="||μ1 - μ2||² + Tr(Σ1) + Tr(Σ2) - 2 Tr((Σ1 Σ2)^(1/2))",
             mistakes=_fd_mistakes(mu1, sigma1, mu2, sigma2),
         )
-        itself = _number(c, c.call(fn, mu1, sigma1, mu1, sigma1), "frechet_distance(a, a)")
+        itself = c.expect_scalar(c.call(fn, mu1, sigma1, mu1, sigma1), "frechet_distance(a, a)")
         c.expect_close(itself, 0.0, "a Gaussian's distance to itself", atol=1e-6)
         one_d = [
             torch.tensor([0.0]),
@@ -82,7 +74,7 @@ def check_frechet_distance(fn) -> None:
             torch.tensor([[1.0]]),
         ]
         c.expect_close(
-            _number(c, c.call(fn, *one_d), "frechet_distance in 1-D"),
+            c.expect_scalar(c.call(fn, *one_d), "frechet_distance in 1-D"),
             2.0,
             "N(0, 2²) against N(1, 1²): in 1-D, d² = (μ1 - μ2)² + (s1 - s2)²",
             hint="pass the covariance matrices as given (here 1x1) and keep the cross term",
@@ -105,7 +97,7 @@ def check_knn_precision(fn) -> None:
     least one real ball, each real ball reaching to its k-th nearest other real point."""
     with Check("knn_precision") as c:
         real, fake = _precision_data()
-        got = _number(c, c.call(fn, real, fake, 3), "knn_precision(real, fake, 3)")
+        got = c.expect_scalar(c.call(fn, real, fake, 3), "knn_precision(real, fake, 3)")
         real_dist, dist = torch.cdist(real, real), torch.cdist(real, fake)  # (N, N), (N, M)
         with_itself = real_dist.kthvalue(3, dim=1).values
         from_fakes = [dist.kthvalue(k, dim=1).values for k in (3, 4)]
@@ -143,13 +135,13 @@ def check_knn_precision(fn) -> None:
             mistakes=mistakes,
         )
         c.expect_close(
-            _number(c, c.call(fn, real, fake, 1), "knn_precision(real, fake, 1)"),
+            c.expect_scalar(c.call(fn, real, fake, 1), "knn_precision(real, fake, 1)"),
             metrics.knn_precision(real, fake, 1),
             "the same with k = 1",
             hint="use the k argument, not a fixed 3",
         )
         c.expect_close(
-            _number(c, c.call(fn, real, real[:50], 3), "knn_precision(real, real[:50])"),
+            c.expect_scalar(c.call(fn, real, real[:50], 3), "knn_precision(real, real[:50])"),
             1.0,
             "real points as fakes: each sits at the centre of its own ball",
             hint="a fake identical to a real point is inside that point's ball (0 <= radius): "
@@ -266,7 +258,7 @@ def check_class_kl(fn) -> None:
     with Check("class_kl") as c:
         counts = torch.tensor([30, 25, 20, 15, 10, 8, 6, 4, 2, 1])
         labels = torch.arange(10).repeat_interleave(counts)[torch.randperm(int(counts.sum()))]
-        got = _number(c, c.call(fn, labels, 10), "class_kl(labels, 10)")
+        got = c.expect_scalar(c.call(fn, labels, 10), "class_kl(labels, 10)")
         c.expect_close(
             got,
             metrics.class_kl(labels, 10),
@@ -277,7 +269,7 @@ def check_class_kl(fn) -> None:
             mistakes=_kl_mistakes(labels, 10),
         )
         missing = labels[labels < 7]  # classes 7, 8 and 9 never appear
-        got = _number(c, c.call(fn, missing, 10), "class_kl with classes 7-9 missing")
+        got = c.expect_scalar(c.call(fn, missing, 10), "class_kl with classes 7-9 missing")
         c.expect(
             not math.isnan(got),
             "KL when some classes never appear",
@@ -294,7 +286,7 @@ def check_class_kl(fn) -> None:
             mistakes=_kl_mistakes(missing, 10),
         )
         c.expect_close(
-            _number(c, c.call(fn, torch.zeros(50, dtype=torch.long), 1000), "class_kl(...)"),
+            c.expect_scalar(c.call(fn, torch.zeros(50, dtype=torch.long), 1000), "class_kl(...)"),
             math.log(1000),
             "one mode of 1,000 (n_classes=1000): log 1000",
             hint="use n_classes, not a fixed 10",

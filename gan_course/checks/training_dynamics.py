@@ -10,21 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import dynamics, losses, train
+from .. import games, losses, train
 from ..callbacks import EMA
-from .core import Check
-from .losses import d_loss_mistakes, fixed_logits
+from .core import Check, fixed_logits, snapshot
+from .losses import d_loss_mistakes
 
 # ------------------------------------------------------------------------------ 1 · GDA on xy
-
-
-def _pair(c: Check, got, what: str) -> tuple[float, float]:
-    ok = isinstance(got, tuple | list) and len(got) == 2
-    c.expect(ok, what, "a pair (new_x, new_y)", type(got).__name__, hint="return new_x, new_y")
-    try:
-        return float(got[0]), float(got[1])
-    except (TypeError, ValueError, RuntimeError):
-        c.expect(False, what, "two numbers", repr(got)[:80], hint="return two plain numbers")
 
 
 def check_gda_step(fn) -> None:
@@ -54,11 +45,13 @@ def check_gda_step(fn) -> None:
                     ((x - lr * x, y + lr * y), gradients_swapped),
                 ],
             }
-            for mode in dynamics.GDA_MODES:
-                got = _pair(c, c.call(fn, x, y, lr, mode), f"gda_step({x}, {y}, {lr}, {mode!r})")
+            for mode in games.GDA_MODES:
+                got = c.expect_pair(
+                    c.call(fn, x, y, lr, mode), f"gda_step({x}, {y}, {lr}, {mode!r})"
+                )
                 c.expect_close(
                     torch.tensor(got),
-                    torch.tensor(dynamics.gda_step(x, y, lr, mode)),
+                    torch.tensor(games.gda_step(x, y, lr, mode)),
                     f"gda_step({x}, {y}, lr={lr}, mode={mode!r})",
                     hint="x <- x - lr * y, then y <- y + lr * (old x, or new x when alternating)",
                     mistakes=[(torch.tensor(w), h) for w, h in mistakes[mode]],
@@ -73,7 +66,7 @@ def check_gda_step(fn) -> None:
                 f"distance to (0, 0) after 100 {mode} steps from (1, 1), lr=0.2",
                 "spiralling out (> 2.8)" if grows else "about 1.4: an orbit",
                 f"{radius:.3g}",
-                hint="compare with gan_course.dynamics.bilinear_game(100, 0.2, mode)",
+                hint="compare with gan_course.games.bilinear_game(100, 0.2, mode)",
             )
 
 
@@ -289,10 +282,6 @@ def _ema_reference(averaged, live, decay: float):
     return ema.generator
 
 
-def _state(net) -> list[torch.Tensor]:
-    return [t.detach().clone() for t in (*net.parameters(), *net.buffers())]
-
-
 def check_ema_update(fn) -> None:
     """`ema_update(averaged, live, decay)`: in place, each parameter of `averaged` becomes
     decay * itself + (1 - decay) * the live one; buffers are copied."""
@@ -301,10 +290,13 @@ def check_ema_update(fn) -> None:
         averaged = _NetWithStatistics().requires_grad_(False)  # other weights, other buffer
         decay = 0.9
         want = _ema_reference(averaged, live, decay)
-        live_before, avg_before = _state(live), _state(averaged)
+        live_before, avg_before = snapshot(live, buffers=True), snapshot(averaged, buffers=True)
         c.call(fn, averaged, live, decay)
         c.expect(
-            all(torch.equal(a, b) for a, b in zip(live_before, _state(live), strict=True)),
+            all(
+                torch.equal(a, b)
+                for a, b in zip(live_before, snapshot(live, buffers=True), strict=True)
+            ),
             "the live generator after the update",
             "unchanged",
             "changed",

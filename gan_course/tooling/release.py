@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from .tooling.layout import EXERCISES, SOLUTIONS, file_name, notebooks_in, topic
+from .layout import EXERCISES, SOLUTIONS, file_name, notebooks_in, topic
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY = "solution-only"

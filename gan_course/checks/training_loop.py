@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import torch
@@ -11,11 +10,8 @@ from .. import losses, train
 from ..data import ring_of_8
 from ..metrics import generator_mode_stats
 from ..models import MLPDiscriminator, MLPGenerator
-from .core import Check
+from .core import STEP_LR, Check, fill_stale_grads, same, snapshot
 from .losses import d_loss_mistakes
-
-LR = 0.1  # the checks use plain SGD, so one step's effect is exactly predictable
-GARBAGE = 5.0  # stale gradient left in .grad, to catch a missing zero_grad()
 
 
 def _setup():
@@ -25,52 +21,8 @@ def _setup():
     return generator, discriminator, real, noise
 
 
-def _params(net) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in net.parameters()]
-
-
-def _same(a, b) -> bool:
-    return all(torch.allclose(x, y, atol=1e-6) for x, y in zip(a, b, strict=True))
-
-
-def _fill_grads(net, value: float) -> None:
-    for p in net.parameters():
-        p.grad = torch.full_like(p, value)
-
-
 def _loss_of(result, key: str) -> float:
     return float(result[key]) if isinstance(result, dict) else float(result)
-
-
-def _expect_one_sgd_step(c: Check, who: str, before, after, reference, move_hint, step_hint):
-    """`who` ("D" or "G") moved, and by exactly the reference step: one SGD step on its loss."""
-    c.expect(
-        not _same(before, after),
-        f"{who}'s parameters after the {who} step",
-        "changed",
-        "unchanged",
-        hint=move_hint,
-    )
-    stale = [p - LR * GARBAGE for p in reference]  # what skipping zero_grad gives
-    c.expect(
-        _same(reference, after),
-        f"{who}'s parameters after one SGD step",
-        f"one step down the gradient of the {who} loss",
-        "a different update",
-        hint=f"call {who.lower()}_optimizer.zero_grad() first: old gradients add up in .grad"
-        if _same(stale, after)
-        else step_hint,
-    )
-
-
-def _expect_untouched(c: Check, who: str, before, net, step: str, hint: str) -> None:
-    c.expect(
-        _same(before, _params(net)),
-        f"{who}'s parameters after the {step} step",
-        "unchanged",
-        "changed",
-        hint=hint,
-    )
 
 
 def check_d_step(fn) -> None:
@@ -78,13 +30,13 @@ def check_d_step(fn) -> None:
     with Check("d_step") as c:
         gen, disc, real, noise = _setup()
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
-        ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=LR)
+        ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=STEP_LR)
         with torch.no_grad():
             ref_logits = disc(real), disc(gen(noise))  # D as given, for the mistakes' losses
         want = train.d_step(ref_gen, ref_disc, ref_opt, real, noise)
-        opt = torch.optim.SGD(disc.parameters(), lr=LR)
-        _fill_grads(disc, GARBAGE)  # stale gradients from "an earlier step"
-        g_before, d_before = _params(gen), _params(disc)
+        opt = torch.optim.SGD(disc.parameters(), lr=STEP_LR)
+        fill_stale_grads(disc)  # stale gradients from "an earlier step"
+        g_before, d_before = snapshot(gen), snapshot(disc)
         got = c.call(fn, gen, disc, opt, real, noise)
         c.expect(
             isinstance(got, dict) and "d_loss" in got or isinstance(got, float | torch.Tensor),
@@ -101,7 +53,7 @@ def check_d_step(fn) -> None:
             "G received gradients",
             hint="detach the fakes: generator(noise).detach(), so no gradient flows into G",
         )
-        _expect_untouched(c, "G", g_before, gen, "D", "the D step must update D only")
+        c.expect_untouched("G", g_before, gen, "D", "the D step must update D only")
         c.expect_close(
             _loss_of(got, "d_loss"),
             want["d_loss"],
@@ -110,12 +62,11 @@ def check_d_step(fn) -> None:
             mistakes=d_loss_mistakes(*ref_logits),
             rtol=1e-4,
         )
-        _expect_one_sgd_step(
-            c,
+        c.expect_one_sgd_step(
             "D",
             d_before,
-            _params(disc),
-            _params(ref_disc),
+            snapshot(disc),
+            snapshot(ref_disc),
             move_hint="call d_optimizer.step() after loss.backward()",
             step_hint="backpropagate the D loss, then step once",
         )
@@ -126,13 +77,13 @@ def check_g_step(fn) -> None:
     with Check("g_step") as c:
         gen, disc, _, noise = _setup()
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
-        ref_opt = torch.optim.SGD(ref_gen.parameters(), lr=LR)
+        ref_opt = torch.optim.SGD(ref_gen.parameters(), lr=STEP_LR)
         want = train.g_step(ref_gen, ref_disc, ref_opt, noise)
         with torch.no_grad():
             fake_logits = disc(gen(noise))
-        opt = torch.optim.SGD(gen.parameters(), lr=LR)
-        _fill_grads(gen, GARBAGE)
-        g_before, d_before = _params(gen), _params(disc)
+        opt = torch.optim.SGD(gen.parameters(), lr=STEP_LR)
+        fill_stale_grads(gen)
+        g_before, d_before = snapshot(gen), snapshot(disc)
         got = c.call(fn, gen, disc, opt, noise)
         saturating = losses.g_loss_saturating(fake_logits)
         mistakes = [
@@ -147,59 +98,37 @@ def check_g_step(fn) -> None:
             hint="loss_fn(discriminator(generator(noise)))",
             mistakes=mistakes,
         )
-        _expect_untouched(
-            c, "D", d_before, disc, "G", "the G step updates G only: step g_optimizer, nothing else"
+        c.expect_untouched(
+            "D", d_before, disc, "G", "the G step updates G only: step g_optimizer, nothing else"
         )
-        _expect_one_sgd_step(
-            c,
+        c.expect_one_sgd_step(
             "G",
             g_before,
-            _params(gen),
-            _params(ref_gen),
+            snapshot(gen),
+            snapshot(ref_gen),
             move_hint="don't detach the fakes in the G step (G learns through D), "
             "and call g_optimizer.step()",
             step_hint="minimise loss_fn: backward() on it, then step",
         )
 
 
-@contextlib.contextmanager
-def _reference_steps(fn):
-    """While the loop is checked, the `d_step` and `g_step` it calls are the course's own, so the
-    loop is judged on its own: unfinished, wrong or missing steps of the learner's don't fail it.
-    The learner's names are put back afterwards (and removed if they had none)."""
-    names = getattr(fn, "__globals__", None)
-    if names is None:  # not a plain function: nothing to stand in for
-        yield
-        return
-    steps = ("d_step", "g_step")
-    saved = {name: names[name] for name in steps if name in names}
-    names.update({name: getattr(train, name) for name in steps})
-    try:
-        yield
-    finally:
-        for name in steps:
-            names.pop(name, None)
-        names.update(saved)
-
-
 def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
-    """`train_loop(generator, discriminator, distribution, steps, batch_size=256)`: alternate
-    D and G steps with Adam(2e-4, betas=(0.5, 0.999)); after 1,500 steps on fresh networks the
-    generator should put high-quality samples on at least 7 of the ring's 8 modes.
-
-    The loop runs with the course's `d_step` and `g_step` (`_reference_steps`): those have
-    checks of their own."""
-    with Check("train_loop") as c, _reference_steps(fn):
+    """`train_loop(generator, discriminator, distribution, steps, d_step, g_step,
+    batch_size=256)`: alternate the D and G steps it is given, with Adam(2e-4, (0.5, 0.999));
+    after 1,500 steps on fresh networks the generator should put high-quality samples on at
+    least 7 of the ring's 8 modes. The loop gets the course's `d_step` and `g_step` (which have
+    checks of their own), so it is judged on its own."""
+    with Check("train_loop") as c:
         ring = ring_of_8()
         generator, discriminator = MLPGenerator(2, 2, (128, 128)), MLPDiscriminator(2, (128, 128))
         players = (
-            ("D", discriminator, _params(discriminator)),
-            ("G", generator, _params(generator)),
+            ("D", discriminator, snapshot(discriminator)),
+            ("G", generator, snapshot(generator)),
         )
-        c.call(fn, generator, discriminator, ring, steps)
+        c.call(fn, generator, discriminator, ring, steps, train.d_step, train.g_step)
         for who, net, before in players:
             c.expect(
-                not _same(before, _params(net)),
+                not same(before, snapshot(net)),
                 f"did {who} learn?",
                 f"{who}'s weights moved",
                 f"{who} is unchanged",

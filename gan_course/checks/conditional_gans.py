@@ -1,6 +1,6 @@
 """Checks for exercise 10: conditional GANs.
 
-`from gan_course.checks.conditional import check_conditional_input, check_projection_logit,
+`from gan_course.checks.conditional_gans import check_conditional_input, check_projection_logit,
 check_ask_for, check_per_class_accuracy`.
 """
 
@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import metrics
 from ..models import conditional
 from .core import Check, _close
 
@@ -255,7 +256,7 @@ def check_per_class_accuracy(fn) -> None:
         with torch.no_grad():  # what argmax(dim=0) gives: for each class, the image it likes most
             by_image = (judge(images).argmax(dim=0) == labels).float()  # (4,)
         swapped = torch.zeros(n_classes).index_add_(0, labels, by_image)  # one image per class
-        want = conditional.per_class_accuracy(judge, images, labels, n_classes)
+        want = metrics.per_class_accuracy(judge, images, labels, n_classes)
         c.expect(
             _close(got, want, 1e-5, 1e-4) or not _close(got, swapped, 1e-5, 1e-4),
             "4 images, one asked for each class",
@@ -276,7 +277,7 @@ def check_per_class_accuracy(fn) -> None:
         )
         c.expect_close(
             got,
-            conditional.per_class_accuracy(judge, images, labels, n_classes),
+            metrics.per_class_accuracy(judge, images, labels, n_classes),
             "the per-class accuracy of 40 images (16, 8, 10 and 6 asked per class)",
             hint="for each k: (predicted[labels == k] == k).float().mean()",
             mistakes=_per_class_mistakes(judge, images, labels, n_classes),

@@ -9,7 +9,7 @@ import scipy.linalg
 import torch
 
 from gan_course import metrics
-from gan_course.checks.metrics import (
+from gan_course.checks.evaluating_gans import (
     check_class_kl,
     check_frechet_distance,
     check_knn_precision,

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import dynamics, losses, train
-from gan_course.checks.dynamics import (
+from gan_course import games, losses, train
+from gan_course.checks.training_dynamics import (
     check_d_loss_noisy_labels,
     check_ema_update,
     check_gda_step,
@@ -35,7 +35,7 @@ def gda(y_sees_new_x: bool | None = None, y_sign=1.0, x_sign=-1.0, y_first=False
 
 
 def test_check_gda_step(capsys):
-    expect_pass(check_gda_step, dynamics.gda_step, capsys=capsys)
+    expect_pass(check_gda_step, games.gda_step, capsys=capsys)
     expect_pass(check_gda_step, gda(), capsys=capsys)
     expect_not_implemented(check_gda_step)
     expect_reject(
@@ -47,7 +47,7 @@ def test_check_gda_step(capsys):
     swapped = lambda x, y, lr, mode="simultaneous": (x - lr * x, y + lr * y)
     expect_reject(check_gda_step, swapped, hint="each player's gradient is the other's value")
     expect_reject(check_gda_step, lambda x, y, lr, mode: x - lr * y, hint="return new_x, new_y")
-    backwards = lambda x, y, lr, mode: dynamics.gda_step(x, y, lr, mode)[::-1]
+    backwards = lambda x, y, lr, mode: games.gda_step(x, y, lr, mode)[::-1]
     expect_reject(check_gda_step, backwards, hint="in that order")
     as_vector = lambda x, y, lr, mode: (torch.tensor([x, y]), torch.tensor([x, y]))
     expect_reject(check_gda_step, as_vector, hint="two plain numbers")

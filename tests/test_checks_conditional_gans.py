@@ -8,7 +8,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from gan_course.checks.conditional import (
+from gan_course import metrics
+from gan_course.checks.conditional_gans import (
     check_ask_for,
     check_conditional_input,
     check_per_class_accuracy,
@@ -28,7 +29,7 @@ def test_checks_leave_the_learners_rng_alone(capsys):
     expected = torch.rand(3)
     torch.manual_seed(7)
     check_ask_for(conditional.ask_for)
-    check_per_class_accuracy(conditional.per_class_accuracy)
+    check_per_class_accuracy(metrics.per_class_accuracy)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -195,7 +196,7 @@ def accuracy_soft(classifier, images, labels, n_classes=10):
 
 
 def test_check_per_class_accuracy(capsys):
-    expect_pass(check_per_class_accuracy, conditional.per_class_accuracy, capsys=capsys)
+    expect_pass(check_per_class_accuracy, metrics.per_class_accuracy, capsys=capsys)
     expect_pass(check_per_class_accuracy, accuracy_loop, capsys=capsys)
     expect_not_implemented(check_per_class_accuracy, stub)
     expect_reject(check_per_class_accuracy, accuracy_argmax_dim0, hint="over the classes, dim=1")

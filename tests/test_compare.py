@@ -1,4 +1,4 @@
-"""gan_course.dynamics: the bilinear game, the callbacks of lesson 06, and compare_runs."""
+"""gan_course.compare: fair, seeded comparisons of training recipes, drawn side by side."""
 
 from __future__ import annotations
 
@@ -7,98 +7,20 @@ from dataclasses import replace
 
 import matplotlib
 import numpy as np
-import pytest
 import torch
 from matplotlib.figure import Figure
 
-from gan_course import data, dynamics, train
-from gan_course.dynamics import Run, Variant, compare_runs, show_runs
+from gan_course import compare, data, train
+from gan_course.compare import Run, Variant, compare_runs, runs_table, show_runs
 from gan_course.metrics import ModeStats
 from gan_course.models import MLPDiscriminator, MLPGenerator
 
 matplotlib.use("Agg")
 
-# ------------------------------------------------------------------------------ the bilinear game
-
-
-def radius(path: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(path, axis=1)
-
-
-def test_simultaneous_updates_spiral_out_at_the_predicted_rate():
-    lr, steps = 0.1, 200
-    path = dynamics.bilinear_game(steps, lr, "simultaneous", start=(1.0, 0.5))
-    assert path.shape == (steps + 1, 2)
-    assert np.allclose(path[0], (1.0, 0.5))
-    predicted = radius(path[:1]) * (1 + lr**2) ** (np.arange(steps + 1) / 2)  # r_t = r_0 ρ^t
-    assert np.allclose(radius(path), predicted)
-    assert np.all(np.diff(radius(path)) > 0)
-
-
-def test_alternating_updates_orbit_on_a_bounded_ellipse():
-    lr = 0.3
-    path = dynamics.bilinear_game(2000, lr, "alternating")
-    r = radius(path)
-    assert r.max() < 1.5 * r[0] and r.min() > 0.5 * r[0]  # bounded, and never converges
-    x, y = path[:, 0], path[:, 1]
-    conserved = x**2 - lr * x * y + y**2  # the invariant of the alternating map
-    assert np.allclose(conserved, conserved[0])
-
-
-def test_one_step_by_hand_and_unknown_modes_are_refused():
-    assert dynamics.gda_step(1.0, 2.0, 0.1, "simultaneous") == pytest.approx((0.8, 2.1))
-    assert dynamics.gda_step(1.0, 2.0, 0.1, "alternating") == pytest.approx((0.8, 2.08))
-    with pytest.raises(ValueError, match="alternating"):
-        dynamics.gda_step(1.0, 2.0, 0.1, "sequential")
-    with pytest.raises(ValueError):
-        dynamics.bilinear_game(3, 0.1, mode="both")
-
-
-def test_plot_bilinear_game_draws_each_path_in_both_panels():
-    paths = {mode: dynamics.bilinear_game(30, 0.2, mode) for mode in dynamics.GDA_MODES}
-    ax_plane, ax_radius = dynamics.plot_bilinear_game(paths)
-    assert len(ax_radius.lines) == 2
-    assert {t.get_text() for t in ax_plane.get_legend().get_texts()} >= set(paths)
-    matplotlib.pyplot.close("all")
-
-
-# ------------------------------------------------------------------------------ callbacks
-
 
 def tiny_models(hidden=(8,), latent_dim=2):
     return MLPGenerator(latent_dim, 2, hidden), MLPDiscriminator(2, hidden)
 
-
-def test_grad_norm_logs_the_norm_of_gs_last_gradient():
-    torch.manual_seed(0)
-    gen, disc = tiny_models()
-    history = train.train_gan(
-        gen,
-        disc,
-        data.grid_of_25(),
-        train.TrainConfig(steps=4, batch_size=16),
-        callbacks=[dynamics.GradNorm()],
-    )
-    assert len(history["g_grad"]) == 4 and (history["g_grad"] > 0).all()
-    last = torch.cat([p.grad.flatten() for p in gen.parameters()]).norm().item()
-    assert history["g_grad"][-1] == pytest.approx(last)
-
-
-def test_mode_tracker_counts_samples_per_mode_over_time():
-    torch.manual_seed(0)
-    gen, disc = tiny_models()
-    grid = data.grid_of_25()
-    tracker = dynamics.ModeTracker(grid, every=2, n=200)
-    train.train_gan(gen, disc, grid, train.TrainConfig(steps=6, batch_size=16), callbacks=[tracker])
-    assert tracker.steps == [2, 4, 6]
-    assert tracker.counts.shape == (3, 25) and (tracker.counts >= 0).all()
-    assert (tracker.counts.sum(axis=1) == 200).all()  # every sample has a nearest mode
-    ax = dynamics.plot_mode_occupancy(tracker)
-    assert ax.images and ax.get_xlabel() == "step"
-    matplotlib.pyplot.close("all")
-
-
-# ------------------------------------------------------------------------------ compare_runs
 
 CONFIG = train.TrainConfig(steps=12, batch_size=32, lr_d=1e-3, lr_g=1e-3)
 
@@ -133,7 +55,7 @@ def test_compare_runs_returns_fair_seeded_comparable_runs():
         assert run.seconds > 0 and run.ema_generator is None and run.ema_stats is None
     other_seed = compare_runs({"a": CONFIG}, tiny_models, grid, seed=1, live=False)["a"]
     assert not torch.equal(weights(a.generator), weights(other_seed.generator))
-    table = dynamics.runs_table(runs)
+    table = runs_table(runs)
     assert len(table.splitlines()) == 3 and "/25 modes" in table
 
 
@@ -192,16 +114,14 @@ def test_show_runs_draws_one_column_a_run_with_metrics_in_the_title():
     matplotlib.pyplot.close("all")
 
 
-def test_the_live_board_redraws_one_figure_as_runs_progress(monkeypatch):
-    monkeypatch.setattr(dynamics, "_in_notebook", lambda: True)  # pretend: a notebook
-    boards = []
-    board_class = dynamics._Board
+def test_a_live_comparison_redraws_one_picture_shared_by_the_runs(monkeypatch):
+    shown = []
 
-    def recording_board(*args, **kwargs):  # never "busy": every redraw happens
-        boards.append(board_class(*args, max_overhead=1e9, **kwargs))
-        return boards[-1]
+    class RecordingSlot:  # stands in for the notebook's output: keeps every picture shown
+        def show(self, png: bytes) -> None:
+            shown.append((id(self), png))
 
-    monkeypatch.setattr(dynamics, "_Board", recording_board)
+    monkeypatch.setattr(compare, "Slot", RecordingSlot)
     runs = compare_runs(
         {"a": CONFIG, "b": Variant(CONFIG, ema=0.9)},
         tiny_models,
@@ -209,13 +129,10 @@ def test_the_live_board_redraws_one_figure_as_runs_progress(monkeypatch):
         every=4,
         progress=False,
     )
-    (board,) = boards
-    assert board.draws == 2 * 5  # each run: its start, steps 4, 8 and 12, its end
-    assert board.handle is None  # outside IPython nothing is displayed
-    assert list(board.columns.values()) == list(runs.values()) and not board.stale
-    heights = {pixels.shape[0] for pixels in board.pixels.values()}
-    assert len(heights) == 1  # columns of one height, side by side in one picture
-    assert runs["a"].seconds > 0
+    assert len({slot for slot, _ in shown}) == 1, "one picture, replaced in place"
+    assert 2 * 2 <= len(shown) <= 2 * 5  # each run: its start and end, and steps 4, 8, 12 at most
+    assert all(png.startswith(b"\x89PNG") for _, png in shown)
+    assert runs["a"].seconds > 0 and runs["b"].history.step == CONFIG.steps
 
 
 def test_a_diverging_run_is_reported_and_the_comparison_goes_on(capsys):

@@ -11,7 +11,7 @@ import platform
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from .layout import REPO
 
 
 def doctor() -> int:
@@ -44,7 +44,7 @@ def doctor() -> int:
 
     import torch
 
-    from . import data, runtime
+    from .. import data, runtime
 
     device = runtime.get_device()
     print(f"device       {device}" + ("" if device.type != "cpu" else " (no CUDA or MPS found)"))
@@ -66,16 +66,17 @@ def doctor() -> int:
         except Exception as err:
             print(f"data         {name:<14} FAILED ({type(err).__name__}: {err})")
             problems.append(f"dataset {name!r} does not load")
-    from .assets import SCRIPTS, AssetError, verified_path
+    from ..assets import AssetError, verified_path
+    from ..assets.make_weights import NAMES
 
-    for name in SCRIPTS:  # weights the course ships, checked against their SHA-256
+    for name in NAMES:  # weights the course ships, checked against their SHA-256
         try:
             verified_path(name)
             print(f"weights      {name:<24} ok (checksum verified)")
         except AssetError as err:
             print(f"weights      {name:<24} FAILED ({err})")
             problems.append(f"weights {name!r} failed their checksum")
-    from .tooling import jupyter
+    from . import jupyter
 
     if jupyter.is_enabled():
         print("jupyter      course notebooks open unmodified (gan_course.tooling.jupyter enabled)")
@@ -99,8 +100,8 @@ def _verdict(problems: list[str]) -> int:
 
 
 def release_command(args) -> int:
+    from .layout import SOLUTIONS, file_name, topic
     from .release import ReleaseError, release
-    from .tooling.layout import SOLUTIONS, file_name, topic
 
     try:
         changed = release(Path(args.solutions), Path(args.exercises), check=args.check)

@@ -1,0 +1,16 @@
+"""GAN families beyond the classic one: each is a step function and a small config beside it.
+
+The classic GAN of lessons 05-10 lives in `gan_course.train` (`gan_step`, `TrainConfig`,
+`train_gan`). Every other family brings its own module here, never a switch in another's loop:
+
+* `paired`: image-to-image translation with pairs (pix2pix, Isola et al. 2017): G(x) against
+  the target y, with an L1 term;
+* `cycle`: unpaired translation (CycleGAN, Zhu et al. 2017): two generators, two
+  discriminators, cycle and identity losses, a replay buffer of fakes.
+
+Each module has a config dataclass (its hyperparameters, saved with checkpoints), a
+`*_step(state) -> dict` that does one iteration on a `gan_course.loop.TrainState` and returns
+what to log, and a `train_*` that builds the state and runs the step through `loop.fit` (so
+progress bars, the live monitor, checkpoints, Ctrl-C and the NaN stop all come for free).
+`CONTRIBUTING.md` has the checklist for adding one.
+"""

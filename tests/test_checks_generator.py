@@ -1,0 +1,109 @@
+"""Exercise 02's checks: the reference passes, the stub is "not implemented yet", and each
+plausible wrong answer is rejected with the hint aimed at it."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_course import checks, data
+from gan_course.models import MLPGenerator
+
+from .check_helpers import StubModule, expect_not_implemented, expect_pass, expect_reject, mlp, stub
+
+
+def noise_uniform(n, latent_dim):
+    return torch.rand(n, latent_dim)
+
+
+def noise_transposed(n, latent_dim):
+    return torch.randn(latent_dim, n)
+
+
+def noise_seeded_inside(n, latent_dim):
+    torch.manual_seed(0)
+    return torch.randn(n, latent_dim)
+
+
+def noise_scaled_uniform(n, latent_dim):
+    return (torch.rand(n, latent_dim) - 0.5) * 12**0.5  # mean 0, std 1, but flat
+
+
+def test_check_latent_noise(capsys):
+    expect_pass(checks.check_latent_noise, data.latent_noise, capsys=capsys)
+    expect_not_implemented(checks.check_latent_noise, stub)
+    expect_reject(checks.check_latent_noise, noise_uniform, hint="torch.rand is uniform")
+    expect_reject(checks.check_latent_noise, noise_transposed, hint="one row per sample")
+    expect_reject(checks.check_latent_noise, noise_seeded_inside, hint="manual_seed")
+    expect_reject(checks.check_latent_noise, noise_scaled_uniform, hint="bell-shaped")
+
+
+def make_generator_2d(act=nn.ReLU, last=None, out=2):
+    class Generator2D(nn.Module):
+        def __init__(self, latent_dim=2, hidden=128):
+            super().__init__()
+            self.net = mlp([latent_dim, hidden, hidden, out], act, last)
+
+        def forward(self, z):
+            return self.net(z)
+
+    return Generator2D
+
+
+class Generator2DNoParams(nn.Module):
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.layers = [nn.Linear(latent_dim, hidden), nn.Linear(hidden, 2)]  # a list: invisible
+
+    def forward(self, z):
+        return self.layers[1](torch.relu(self.layers[0](z)))
+
+
+class Generator2DDetached(nn.Module):
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.first, self.last = nn.Linear(latent_dim, hidden), nn.Linear(hidden, 2)
+
+    def forward(self, z):
+        return self.last(torch.relu(self.first(z)).detach())
+
+
+def test_check_generator_2d(capsys):
+    reference = lambda latent_dim, hidden: MLPGenerator(latent_dim, 2, (hidden, hidden))
+    expect_pass(checks.check_generator_2d, reference, capsys=capsys)
+    expect_pass(checks.check_generator_2d, make_generator_2d(), capsys=capsys)
+    expect_not_implemented(checks.check_generator_2d, StubModule)
+    expect_reject(checks.check_generator_2d, make_generator_2d(out=3), hint="hidden -> 2")
+    expect_reject(checks.check_generator_2d, make_generator_2d(act=None), hint="nn.ReLU()")
+    expect_reject(checks.check_generator_2d, make_generator_2d(last=nn.Tanh), hint="no Tanh")
+    expect_reject(checks.check_generator_2d, Generator2DNoParams, hint="registers them")
+    expect_reject(checks.check_generator_2d, Generator2DDetached, hint="no .detach()")
+
+
+def make_digit_generator(last=nn.Tanh, reshape=True, out=64):
+    class DigitGenerator(nn.Module):
+        def __init__(self, latent_dim=16, hidden=128):
+            super().__init__()
+            self.net = mlp([latent_dim, hidden, out], nn.ReLU, last)
+
+        def forward(self, z):
+            x = self.net(z)
+            return x.view(-1, 1, 8, 8) if reshape else x
+
+    return DigitGenerator
+
+
+def test_check_digit_generator(capsys):
+    reference = lambda latent_dim, hidden: MLPGenerator(
+        latent_dim, hidden=(hidden,), image_shape=(1, 8, 8)
+    )
+    expect_pass(checks.check_digit_generator, reference, capsys=capsys)
+    expect_not_implemented(checks.check_digit_generator, StubModule)
+    expect_reject(checks.check_digit_generator, make_digit_generator(reshape=False), hint=".view(")
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(last=nn.Sigmoid), hint="Sigmoid"
+    )
+    expect_reject(checks.check_digit_generator, make_digit_generator(last=None), hint="end with")
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(reshape=False, out=32), hint="64 outputs"
+    )
