@@ -6,10 +6,14 @@ The tests of each exercise's checks (`tests/test_checks*.py`) import these.
 
 from __future__ import annotations
 
+import inspect
+import textwrap
+
 import pytest
 from torch import nn
 
-from gan_course.checks import CheckFailed, LearnerError, NotImplementedYet
+from gan_course.checks import CheckFailed, CourseAnswer, LearnerError, NotImplementedYet
+from gan_course.checks.core import course_s_own
 
 
 def stub(*args, **kwargs):
@@ -25,8 +29,37 @@ class StubModule(nn.Module):
         raise NotImplementedError()
 
 
+def learner_copy(obj, namespace: dict | None = None):
+    """The course's function or class `obj` as a learner who typed it out would have it: the
+    same source, compiled anew in a namespace of the learner's (not the course's code any more,
+    so its check judges what it does), with the same module's helpers it calls typed out too."""
+    original = inspect.unwrap(obj)  # under a decorator (torch.no_grad()), the function itself
+    module = inspect.getmodule(original)
+    if namespace is None:
+        namespace = {**vars(module), "__name__": "learner"}
+    source = "from __future__ import annotations\n" + textwrap.dedent(inspect.getsource(original))
+    exec(compile(source, "<learner>", "exec"), namespace)
+    copy = namespace[obj.__name__]
+    functions = [copy] if inspect.isfunction(copy) else list(vars(copy).values())
+    for function in filter(inspect.isfunction, functions):
+        for name, value in inspect.getclosurevars(function).globals.items():
+            helper = inspect.isfunction(value)  # (its classes stay the course's: data, not answers)
+            if helper and value.__module__ == module.__name__ and name != obj.__name__:
+                learner_copy(value, namespace)  # the helper it calls, typed out as well
+    return copy
+
+
 def expect_pass(check, *answers, capsys) -> None:
-    """`check(*answers)` prints one ✔ line, and the same line when run again."""
+    """`check(*answers)` prints one ✔ line, and the same line when run again.
+
+    An answer that is the course's own code (the reference) is refused as such, with its name;
+    typed out by a learner (`learner_copy`) it passes.
+    """
+    if any(course_s_own(answer) for answer in answers):
+        with pytest.raises(CourseAnswer, match="course's own") as info:
+            check(*answers)
+        assert str(info.value).startswith("✘") and "write yours" in str(info.value)
+        answers = tuple(learner_copy(a) if course_s_own(a) else a for a in answers)
     check(*answers)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("✔") and "passed" in out[0], out
@@ -40,9 +73,11 @@ def expect_reject(check, *answers, hint: str, crash_ok: bool = True) -> CheckFai
     `crash_ok=False`: the answer runs; the check must catch the mistake in what it returns,
     not report an exception raised by the learner's code.
     """
+    answers = tuple(learner_copy(a) if course_s_own(a) else a for a in answers)  # the mistake
     with pytest.raises(CheckFailed) as info:
         check(*answers)
     err = info.value
+    assert not isinstance(err, CourseAnswer), str(err)
     assert not isinstance(err, NotImplementedYet)
     if not crash_ok:
         assert not isinstance(err, LearnerError), str(err)

@@ -18,7 +18,7 @@ from gan_course.checks.conditional_gans import (
 from gan_course.models import conditional
 
 from . import check_helpers
-from .check_helpers import expect_not_implemented, expect_pass, stub
+from .check_helpers import expect_not_implemented, expect_pass, learner_copy, stub
 
 # Every wrong answer here runs: the check must catch the mistake in what it returns.
 expect_reject = partial(check_helpers.expect_reject, crash_ok=False)
@@ -28,8 +28,8 @@ def test_checks_leave_the_learners_rng_alone(capsys):
     torch.manual_seed(7)
     expected = torch.rand(3)
     torch.manual_seed(7)
-    check_ask_for(conditional.ask_for)
-    check_per_class_accuracy(metrics.per_class_accuracy)
+    check_ask_for(learner_copy(conditional.ask_for))
+    check_per_class_accuracy(learner_copy(metrics.per_class_accuracy))
     assert torch.equal(torch.rand(3), expected)
 
 

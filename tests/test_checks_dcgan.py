@@ -22,7 +22,14 @@ from gan_course.models.dcgan import (
     dcgan_init,
 )
 
-from .check_helpers import StubModule, expect_not_implemented, expect_pass, expect_reject, stub
+from .check_helpers import (
+    StubModule,
+    expect_not_implemented,
+    expect_pass,
+    expect_reject,
+    learner_copy,
+    stub,
+)
 
 # ---------------------------------------------------------------------------- output sizes
 
@@ -30,6 +37,7 @@ from .check_helpers import StubModule, expect_not_implemented, expect_pass, expe
 def test_check_output_sizes(capsys):
     conv, transposed = conv_output_size, conv_transpose_output_size
     expect_pass(check_output_sizes, conv, transposed, capsys=capsys)
+    conv, transposed = learner_copy(conv), learner_copy(transposed)  # as a learner wrote them
     expect_not_implemented(check_output_sizes, stub, transposed)
     expect_not_implemented(check_output_sizes, conv, stub)
     no_plus_one = lambda n, k, s, p: (n + 2 * p - k) // s
@@ -90,7 +98,8 @@ def make_generator(
 
 
 def test_check_dcgan_generator(capsys):
-    reference = lambda latent_dim, width: DCGANGenerator(latent_dim, 1, 16, width)
+    theirs = learner_copy(DCGANGenerator)  # the course's class, typed out by a learner
+    reference = lambda latent_dim, width: theirs(latent_dim, 1, 16, width)
     expect_pass(check_dcgan_generator, reference, capsys=capsys)
     expect_pass(check_dcgan_generator, make_generator(), capsys=capsys)
     expect_pass(check_dcgan_generator, make_generator(act=nn.LeakyReLU), capsys=capsys)
@@ -163,6 +172,8 @@ def test_check_dcgan_init(capsys):
 
 # ---------------------------------------------------------------------------- slerp
 
+learners_slerp = learner_copy(slerp)  # a right slerp of a learner's, for the wrong ones below
+
 
 def slerp_without_fallback(z0, z1, t):
     unit0, unit1 = z0 / z0.norm(dim=-1, keepdim=True), z1 / z1.norm(dim=-1, keepdim=True)
@@ -188,11 +199,11 @@ def slerp_one_angle(z0, z1, t):
 
 
 def slerp_swapped(z0, z1, t):
-    return slerp(z0, z1, 1 - t)
+    return learners_slerp(z0, z1, 1 - t)
 
 
 def slerp_of_unit_vectors(z0, z1, t):
-    return slerp(z0 / z0.norm(dim=-1, keepdim=True), z1 / z1.norm(dim=-1, keepdim=True), t)
+    return learners_slerp(z0 / z0.norm(dim=-1, keepdim=True), z1 / z1.norm(dim=-1, keepdim=True), t)
 
 
 def test_check_slerp(capsys):

@@ -10,7 +10,15 @@ from torch import nn
 from gan_course import checks, losses, train
 from gan_course.models import MLPDiscriminator
 
-from .check_helpers import StubModule, expect_not_implemented, expect_pass, expect_reject, mlp, stub
+from .check_helpers import (
+    StubModule,
+    expect_not_implemented,
+    expect_pass,
+    expect_reject,
+    learner_copy,
+    mlp,
+    stub,
+)
 
 
 def make_discriminator_2d(act=nn.LeakyReLU, last=None, squeeze=True):
@@ -26,10 +34,13 @@ def make_discriminator_2d(act=nn.LeakyReLU, last=None, squeeze=True):
     return Discriminator2D
 
 
+learners_mlp_d = learner_copy(MLPDiscriminator)  # the course's class, typed out
+
+
 def test_check_discriminator_2d(capsys):
     expect_pass(
         checks.check_discriminator_2d,
-        lambda hidden: MLPDiscriminator(2, (hidden, hidden)),
+        lambda hidden: learners_mlp_d(2, (hidden, hidden)),
         capsys=capsys,
     )
     expect_pass(checks.check_discriminator_2d, make_discriminator_2d(), capsys=capsys)

@@ -9,7 +9,15 @@ from torch import nn
 from gan_course import checks, data
 from gan_course.models import MLPGenerator
 
-from .check_helpers import StubModule, expect_not_implemented, expect_pass, expect_reject, mlp, stub
+from .check_helpers import (
+    StubModule,
+    expect_not_implemented,
+    expect_pass,
+    expect_reject,
+    learner_copy,
+    mlp,
+    stub,
+)
 
 
 def noise_uniform(n, latent_dim):
@@ -69,7 +77,8 @@ class Generator2DDetached(nn.Module):
 
 
 def test_check_generator_2d(capsys):
-    reference = lambda latent_dim, hidden: MLPGenerator(latent_dim, 2, (hidden, hidden))
+    theirs = learner_copy(MLPGenerator)  # the course's class, typed out by a learner
+    reference = lambda latent_dim, hidden: theirs(latent_dim, 2, (hidden, hidden))
     expect_pass(checks.check_generator_2d, reference, capsys=capsys)
     expect_pass(checks.check_generator_2d, make_generator_2d(), capsys=capsys)
     expect_not_implemented(checks.check_generator_2d, StubModule)
@@ -94,7 +103,8 @@ def make_digit_generator(last=nn.Tanh, reshape=True, out=64):
 
 
 def test_check_digit_generator(capsys):
-    reference = lambda latent_dim, hidden: MLPGenerator(
+    theirs = learner_copy(MLPGenerator)
+    reference = lambda latent_dim, hidden: theirs(
         latent_dim, hidden=(hidden,), image_shape=(1, 8, 8)
     )
     expect_pass(checks.check_digit_generator, reference, capsys=capsys)

@@ -15,7 +15,7 @@ from gan_course.checks.training_dynamics import (
     check_instance_noise,
 )
 
-from .check_helpers import expect_not_implemented, expect_pass, expect_reject
+from .check_helpers import expect_not_implemented, expect_pass, expect_reject, learner_copy
 
 # ------------------------------------------------------------------------------ 1 · GDA
 
@@ -47,7 +47,8 @@ def test_check_gda_step(capsys):
     swapped = lambda x, y, lr, mode="simultaneous": (x - lr * x, y + lr * y)
     expect_reject(check_gda_step, swapped, hint="each player's gradient is the other's value")
     expect_reject(check_gda_step, lambda x, y, lr, mode: x - lr * y, hint="return new_x, new_y")
-    backwards = lambda x, y, lr, mode: games.gda_step(x, y, lr, mode)[::-1]
+    mine = learner_copy(games.gda_step)
+    backwards = lambda x, y, lr, mode: mine(x, y, lr, mode)[::-1]
     expect_reject(check_gda_step, backwards, hint="in that order")
     as_vector = lambda x, y, lr, mode: (torch.tensor([x, y]), torch.tensor([x, y]))
     expect_reject(check_gda_step, as_vector, hint="two plain numbers")
@@ -76,9 +77,8 @@ def noisy_loss(flip_share=None, smooth_fakes=False, target=lambda s: 1 - s, flip
 
 
 def test_check_d_loss_noisy_labels(capsys):
-    reference = lambda r, f, flip, smoothing: losses.d_loss_bce_targets(
-        r, f, train.real_targets(len(r), flip, smoothing)
-    )
+    bce, targets = learner_copy(losses.d_loss_bce_targets), learner_copy(train.real_targets)
+    reference = lambda r, f, flip, smoothing: bce(r, f, targets(len(r), flip, smoothing))
     expect_pass(check_d_loss_noisy_labels, reference, capsys=capsys)
     expect_pass(check_d_loss_noisy_labels, noisy_loss(), capsys=capsys)
     expect_not_implemented(check_d_loss_noisy_labels)

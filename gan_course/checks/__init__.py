@@ -15,7 +15,14 @@ from .conditional_gans import (
     check_per_class_accuracy,
     check_projection_logit,
 )
-from .core import Check, CheckFailed, LearnerError, NotImplementedYet, install_notebook_hints
+from .core import (
+    Check,
+    CheckFailed,
+    CourseAnswer,
+    LearnerError,
+    NotImplementedYet,
+    install_notebook_hints,
+)
 from .dcgan import check_dcgan_generator, check_dcgan_init, check_output_sizes, check_slerp
 from .discriminator import check_d_accuracy, check_discriminator_2d, check_train_discriminator
 from .evaluating_gans import (
@@ -46,6 +53,7 @@ install_notebook_hints()  # in a kernel: a check run before its answer says "run
 __all__ = [
     "Check",
     "CheckFailed",
+    "CourseAnswer",
     "LearnerError",
     "NotImplementedYet",
     "check_d_accuracy",

@@ -19,7 +19,7 @@ from .core import Check, _close
 
 def check_conditional_input(fn) -> None:
     """`conditional_input(z, labels, n_classes)`: [z, onehot(labels)], shape (N, latent + K)."""
-    with Check("conditional_input") as c:
+    with Check("conditional_input", reference=conditional.conditional_input) as c:
         # latent_dim = n_classes = 5, and no label 4 in the batch: every mistake gets its own shape
         z, labels, n_classes = torch.randn(6, 5), torch.tensor([0, 3, 1, 2, 3, 0]), 5
         got = c.expect_tensor(c.call(fn, z, labels, n_classes), "conditional_input(z, labels, 5)")
@@ -69,7 +69,7 @@ def _projection_setup():
 
 def check_projection_logit(fn) -> None:
     """`projection_logit(features, labels, psi, embed)`: psi(phi) + <e_y, phi>, shape (N,)."""
-    with Check("projection_logit") as c:
+    with Check("projection_logit", reference=conditional.projection_logit) as c:
         features, labels, psi, embed = _projection_setup()
         got = c.expect_tensor(
             c.call(fn, features, labels, psi, embed), "projection_logit(features, labels, ...)"
@@ -152,7 +152,7 @@ class _Spy(nn.Module):
 
 def check_ask_for(fn, n: int = 64) -> None:
     """`ask_for(generator, digit, n)`: n images of class `digit`, each from its own noise."""
-    with Check("ask_for") as c:
+    with Check("ask_for", reference=conditional.ask_for) as c:
         for digit in (3, 7):
             spy = _Spy()
             got = c.expect_tensor(c.call(fn, spy, digit, n), f"ask_for(generator, {digit}, {n})")
@@ -247,7 +247,7 @@ def _per_class_mistakes(judge, images, labels, n_classes):
 def check_per_class_accuracy(fn) -> None:
     """`per_class_accuracy(classifier, images, labels, n_classes)`: for each class k, the fraction
     of the images asked to be k that the classifier calls k (argmax over the logits)."""
-    with Check("per_class_accuracy") as c:
+    with Check("per_class_accuracy", reference=metrics.per_class_accuracy) as c:
         judge, n_classes = _judge(), 4
         # 1) one image per class: an argmax over the wrong dimension still has the right shape
         labels, seen = torch.tensor([2, 0, 3, 1]), torch.tensor([2, 0, 1, 1])  # the 3 is seen as 1

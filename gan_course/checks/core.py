@@ -3,7 +3,7 @@
 A check is a function that takes the learner's function or class and runs it inside a `Check`::
 
     def check_d_loss(fn) -> None:
-        with Check("d_loss") as c:
+        with Check("d_loss", reference=losses.d_loss_bce) as c:
             real, fake = fixed_logits()
             got = c.call(fn, real, fake)            # stub -> "not implemented yet"
             c.expect_scalar(got, hint="did you forget .mean()?")
@@ -18,7 +18,9 @@ message alone, without a traceback through the course's code.
 
 from __future__ import annotations
 
+import functools
 import html
+import inspect
 import math
 import random
 import re
@@ -72,11 +74,28 @@ class LearnerError(CheckFailed):
     """The learner's code raised an exception while being checked."""
 
 
+class CourseAnswer(CheckFailed):
+    """The answer is the course's own code (or only calls the task's reference): not the
+    learner's. The grader gives it a status of its own, never "passed"."""
+
+    def __init__(self, task: str, name: str):
+        super().__init__(
+            task,
+            f"that is the course's own `{name}`: write yours",
+            hint="the exercise asks you to write this yourself; the course's helpers that the "
+            "task's text names (its data, the models of earlier lessons) stay allowed",
+        )
+
+
 class Check:
     """One check of one task: a context that seeds, counts expectations, and prints the verdict."""
 
-    def __init__(self, task: str, seed: int = 0) -> None:
+    def __init__(self, task: str, seed: int = 0, reference=()) -> None:
+        """`reference`: the course's function(s) or class(es) this task asks the learner to
+        write; an answer that is one of them, or only calls one, is refused (`CourseAnswer`)."""
         self.task, self.seed, self.count = task, seed, 0
+        self.references = tuple(reference) if isinstance(reference, tuple | list) else (reference,)
+        self.references = tuple(r for r in self.references if r is not None and r != ())
 
     def __enter__(self) -> Check:
         self._fork = torch.random.fork_rng(devices=[])
@@ -98,16 +117,30 @@ class Check:
     # -- calling the learner's code ----------------------------------------------------------
 
     def call(self, fn, *args, **kwargs):
-        """Call the learner's `fn`; turn NotImplementedError and crashes into teaching errors."""
+        """Call the learner's `fn`; turn NotImplementedError and crashes into teaching errors.
+
+        An `fn` that is the course's own code, or only calls this task's reference, is refused
+        (`CourseAnswer`), and so is a network of the course's that it returns."""
         if not callable(fn):
             raise CheckFailed(
                 self.task, "expected something callable", got=f"{type(fn).__name__}: {fn!r}"[:200]
             )
+        own = course_s_own(fn, self.references)
+        if own is not None:
+            raise CourseAnswer(self.task, own)
+        return self.run(fn, *args, **kwargs)
+
+    def run(self, fn, *args, **kwargs):
+        """Call `fn`, the course's code that exercises the learner's (training their network,
+        say), reporting the learner's mistakes inside it as `call` does."""
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            if isinstance(result, torch.nn.Module) and _from_the_course(type(result)):
+                raise CourseAnswer(self.task, type(result).__qualname__)  # a course network
+            return result
         except NotImplementedError:
             raise NotImplementedYet(self.task) from None
-        except CheckFailed:
+        except CheckFailed:  # a CourseAnswer too
             raise
         except Exception as err:
             hint = _learner_line(err)
@@ -310,6 +343,59 @@ def install_notebook_hints() -> None:
     shell = _kernel_shell()
     if shell is not None and not shell.custom_exceptions:  # leave anyone else's handler alone
         shell.set_custom_exc((NameError,), _name_error_handler)
+
+
+# ------------------------------------------------------------------------------ whose answer
+
+COURSE = "gan_course"  # code from here is the course's, not the learner's
+
+
+def _from_the_course(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").split(".")[0] == COURSE
+
+
+def course_s_own(answer, references=()) -> str | None:
+    """The name of the course's code that `answer` is or merely calls, else None.
+
+    * a function, class or method defined in `gan_course` (imported, or a `functools.partial`
+      of one): any of the course's code handed in as the answer;
+    * a learner's class that inherits from one of the task's `references`;
+    * a learner's function (or a method of a learner's class) whose code refers to one of the
+      `references`, by name (`from gan_course.losses import d_loss_bce`) or through its module
+      (`losses.d_loss_bce(...)`): a thin wrapper. Other course code it uses (the data, earlier
+      lessons' models, a loss passed as an argument) is allowed.
+    """
+    while isinstance(answer, functools.partial):
+        answer = answer.func
+    answer = getattr(answer, "__func__", answer)  # a bound method: its function
+    if _from_the_course(answer):
+        return getattr(answer, "__qualname__", type(answer).__name__)
+    if isinstance(answer, type):
+        for base in answer.__mro__[1:]:
+            if any(base is r for r in references):
+                return base.__qualname__
+        functions = [v for v in vars(answer).values() if inspect.isfunction(v)]
+    else:
+        functions = [answer] if inspect.isfunction(answer) else []
+    return next((found for f in functions if (found := _calls_a_reference(f, references))), None)
+
+
+def _calls_a_reference(fn, references) -> str | None:
+    if not references:
+        return None
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    seen = {**names.globals, **names.nonlocals}
+    for value in seen.values():
+        for reference in references:
+            if value is reference:
+                return reference.__qualname__
+            if inspect.ismodule(value) and getattr(value, reference.__name__, None) is reference:
+                if reference.__name__ in names.unbound:  # module.reference(...)
+                    return reference.__qualname__
+    return None
 
 
 # ------------------------------------------------------------------------------ what checks share

@@ -13,6 +13,7 @@ from ..models.dcgan import (
     DCGANGenerator,
     conv_output_size,
     conv_transpose_output_size,
+    dcgan_init,
 )
 from .core import Check
 
@@ -51,7 +52,7 @@ def _size_mistakes(case, conv: bool) -> list[tuple[object, str]]:
 
 def check_output_sizes(conv_fn, transposed_fn) -> None:
     """`conv_output_size(n, kernel, stride, padding)` and `conv_transpose_output_size(...)`."""
-    with Check("output sizes") as c:
+    with Check("output sizes", reference=(conv_output_size, conv_transpose_output_size)) as c:
         for conv, fn, layer in (
             (True, conv_fn, nn.Conv2d),
             (False, transposed_fn, nn.ConvTranspose2d),
@@ -101,7 +102,7 @@ def _layers(net: nn.Module) -> list[nn.Module]:
 def check_dcgan_generator(cls) -> None:
     """`Generator16(latent_dim, width)`: z (N, latent_dim) -> (N, 1, 16, 16) in [-1, 1], built
     from transposed convolutions, BatchNorm + ReLU after each hidden one, Tanh at the output."""
-    with Check("Generator16") as c:
+    with Check("Generator16", reference=DCGANGenerator) as c:
         net = c.call(cls, 24, 16)  # latent_dim=24, width=16
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(8, 24)), "Generator16(24, 16)(z)")
@@ -175,7 +176,7 @@ def _scrambled(net: nn.Module) -> None:
 def check_dcgan_init(fn) -> None:
     """`dcgan_init(module)`, used as `net.apply(dcgan_init)`: conv, transposed-conv and linear
     weights ~ N(0, 0.02), BatchNorm weights ~ N(1, 0.02), all biases 0."""
-    with Check("dcgan_init") as c:
+    with Check("dcgan_init", reference=dcgan_init) as c:
         gen, disc = DCGANGenerator(64, 1, 16, 64), DCGANDiscriminator(1, 16, 64)
         linear = nn.Linear(256, 512)
         nets = {"the generator": gen, "the discriminator": disc, "nn.Linear": linear}
@@ -261,7 +262,7 @@ UNITS_HINT = "interpolate z0 and z1 themselves: the unit vectors are only for th
 
 def check_slerp(fn) -> None:
     """`slerp(z0, z1, t)`: along the great circle from z0 to z1; z (..., d), t broadcastable."""
-    with Check("slerp") as c:
+    with Check("slerp", reference=slerp) as c:
         z0, z1 = torch.randn(5, 16), torch.randn(5, 16)
         t = 0.3
         got = c.expect_tensor(c.call(fn, z0, z1, t), "slerp(z0, z1, 0.3)")

@@ -26,7 +26,7 @@ def _ring_vs_centre(n: int = 256):
 
 def check_discriminator_2d(cls) -> None:
     """`Discriminator2D(hidden)`: an MLP from 2-D points to one logit per point, shape (N,)."""
-    with Check("Discriminator2D") as c:
+    with Check("Discriminator2D", reference=MLPDiscriminator) as c:
         net = c.call(cls, 32)  # hidden=32
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(16, 2)), "Discriminator2D(32)(x)")
@@ -37,7 +37,7 @@ def check_discriminator_2d(cls) -> None:
         )
         c.expect_shape(out, (16,), "the output shape for x of shape (16, 2)", hint=hint)
         real, fake = _ring_vs_centre()
-        train_losses = c.call(train.train_discriminator, net, real, fake, steps=200, lr=1e-2)
+        train_losses = c.run(train.train_discriminator, net, real, fake, steps=200, lr=1e-2)
         with torch.no_grad():
             real_logits, fake_logits = net(real), net(fake)
         top = real_logits.max().item()
@@ -62,7 +62,7 @@ def check_discriminator_2d(cls) -> None:
 
 def check_d_accuracy(fn) -> None:
     """`d_accuracy(real_logits, fake_logits)`: the fraction of all samples classified right."""
-    with Check("d_accuracy") as c:
+    with Check("d_accuracy", reference=losses.d_accuracy) as c:
         real = torch.tensor([2.0, 0.3, -1.0, 0.7, -0.2, 1.5])
         fake = torch.tensor([-3.0, 0.4, -0.4, 0.2])  # unequal sizes on purpose
         got = c.expect_scalar(c.call(fn, real, fake), "d_accuracy(real, fake)")
@@ -93,7 +93,7 @@ def check_d_accuracy(fn) -> None:
 
 def check_train_discriminator(fn) -> None:
     """`train_discriminator(D, real, fake, steps, lr)`: D alone vs fixed fakes; returns losses."""
-    with Check("train_discriminator") as c:
+    with Check("train_discriminator", reference=train.train_discriminator) as c:
         net = MLPDiscriminator(2, (32, 32))
         before = copy.deepcopy(net)
         real, fake = _ring_vs_centre()

@@ -47,7 +47,9 @@ def _fd_mistakes(mu1, sigma1, mu2, sigma2) -> list[tuple[torch.Tensor, str]]:
 
 def check_frechet_distance(fn) -> None:
     """`frechet_distance(mu1, sigma1, mu2, sigma2)`: ||μ1-μ2||² + Tr(Σ1 + Σ2 - 2(Σ1Σ2)^½)."""
-    with Check("frechet_distance") as c:
+    with Check(
+        "frechet_distance", reference=(metrics.gaussian_frechet_distance, metrics.frechet_distance)
+    ) as c:
         mu1, sigma1, mu2, sigma2 = _gaussians()
         got = c.call(fn, mu1, sigma1, mu2, sigma2)
         c.expect(
@@ -95,7 +97,7 @@ def _inside(radii: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
 def check_knn_precision(fn) -> None:
     """`knn_precision(real_feats, fake_feats, k=3)`: the fraction of fakes that lie inside at
     least one real ball, each real ball reaching to its k-th nearest other real point."""
-    with Check("knn_precision") as c:
+    with Check("knn_precision", reference=(metrics.knn_precision, metrics.precision_recall)) as c:
         real, fake = _precision_data()
         got = c.expect_scalar(c.call(fn, real, fake, 3), "knn_precision(real, fake, 3)")
         real_dist, dist = torch.cdist(real, real), torch.cdist(real, fake)  # (N, N), (N, M)
@@ -165,7 +167,7 @@ def _mode_data():
 
 def check_mode_coverage(fn) -> None:
     """`mode_coverage(samples, means, std)` -> (modes covered, high-quality fraction)."""
-    with Check("mode_coverage") as c:
+    with Check("mode_coverage", reference=(metrics.mode_stats, metrics.generator_mode_stats)) as c:
         samples, means, std = _mode_data()
         got = c.call(fn, samples, means, std)
         c.expect(
@@ -255,7 +257,7 @@ def _kl_mistakes(labels, n_classes) -> list[tuple[float, str]]:
 
 def check_class_kl(fn) -> None:
     """`class_kl(labels, n_classes=10)`: KL(p || uniform) of the labels' class histogram."""
-    with Check("class_kl") as c:
+    with Check("class_kl", reference=(metrics.class_kl, metrics.histogram_kl)) as c:
         counts = torch.tensor([30, 25, 20, 15, 10, 8, 6, 4, 2, 1])
         labels = torch.arange(10).repeat_interleave(counts)[torch.randperm(int(counts.sum()))]
         got = c.expect_scalar(c.call(fn, labels, 10), "class_kl(labels, 10)")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import torch
 
+from .. import data
+from ..models import MLPGenerator
 from .core import Check
 
 
 def check_latent_noise(fn) -> None:
     """`latent_noise(n, latent_dim)`: standard normal noise of shape (n, latent_dim)."""
-    with Check("latent_noise") as c:
+    with Check("latent_noise", reference=data.latent_noise) as c:
         z = c.expect_tensor(c.call(fn, 5, 3), "latent_noise(5, 3)")
         c.expect_shape(
             z, (5, 3), "latent_noise(5, 3).shape", hint="one row per sample: shape (n, latent_dim)"
@@ -60,7 +62,7 @@ def _is_affine(net, latent_dim: int) -> bool:
 
 def check_generator_2d(cls) -> None:
     """`Generator2D(latent_dim, hidden)`: an MLP from noise to 2-D points, no output squashing."""
-    with Check("Generator2D") as c:
+    with Check("Generator2D", reference=MLPGenerator) as c:
         net = c.call(cls, 3, 32)  # latent_dim=3, hidden=32
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(16, 3)), "Generator2D(3, 32)(z)")
@@ -100,7 +102,7 @@ def check_generator_2d(cls) -> None:
 
 def check_digit_generator(cls) -> None:
     """`DigitGenerator(latent_dim, hidden)`: noise -> 8x8 images (N, 1, 8, 8) in [-1, 1]."""
-    with Check("DigitGenerator") as c:
+    with Check("DigitGenerator", reference=MLPGenerator) as c:
         net = c.call(cls, 16, 64)  # latent_dim=16, hidden=64
         c.expect_module(net)
         out = c.expect_tensor(c.call(net, torch.randn(10, 16)), "DigitGenerator(16, 64)(z)")

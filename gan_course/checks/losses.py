@@ -32,7 +32,7 @@ def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:
 
 def check_d_loss(fn) -> None:
     """`d_loss(real_logits, fake_logits)`: -mean log D(x) - mean log(1 - D(G(z)))."""
-    with Check("d_loss") as c:
+    with Check("d_loss", reference=(losses.d_loss_bce, losses.minimax_value)) as c:
         real, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, real, fake),
@@ -58,7 +58,7 @@ def check_d_loss(fn) -> None:
 
 def check_g_loss_nonsaturating(fn) -> None:
     """`g_loss_nonsaturating(fake_logits)`: -mean log D(G(z))."""
-    with Check("g_loss_nonsaturating") as c:
+    with Check("g_loss_nonsaturating", reference=losses.g_loss_nonsaturating) as c:
         _, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, fake),
@@ -107,7 +107,7 @@ def check_g_loss_nonsaturating(fn) -> None:
 
 def check_optimal_discriminator(fn) -> None:
     """`optimal_discriminator(p_data, p_model)`: D*(x) = p_data / (p_data + p_model)."""
-    with Check("optimal_discriminator") as c:
+    with Check("optimal_discriminator", reference=losses.optimal_discriminator) as c:
         p_data = torch.tensor([0.4, 0.1, 0.0, 0.3, 0.2])
         p_model = torch.tensor([0.1, 0.3, 0.2, 0.3, 0.0])
         got = c.expect_tensor(c.call(fn, p_data, p_model), "optimal_discriminator(p, q)")

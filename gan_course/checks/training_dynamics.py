@@ -20,7 +20,7 @@ from .losses import d_loss_mistakes
 
 def check_gda_step(fn) -> None:
     """`gda_step(x, y, lr, mode)`: one step of gradient descent-ascent on f(x, y) = x y."""
-    with Check("gda_step") as c:
+    with Check("gda_step", reference=(games.gda_step, games.bilinear_game)) as c:
         for x, y, lr in ((1.0, 2.0, 0.1), (-0.5, 0.3, 0.25)):
             sim_x, sim_y = x - lr * y, y + lr * x  # both read the old point
             alt_y = y + lr * (x - lr * y)  # y reads the new x
@@ -79,7 +79,9 @@ FLIP_HINT = "flip each label with probability flip: torch.rand(n) < flip"
 def check_d_loss_noisy_labels(fn) -> None:
     """`d_loss_noisy_labels(real_logits, fake_logits, flip, smoothing)`: BCE with real targets
     1 - smoothing, each flipped to 0 with probability `flip`; fakes keep target 0."""
-    with Check("d_loss_noisy_labels") as c:
+    with Check(
+        "d_loss_noisy_labels", reference=(losses.d_loss_bce_targets, train.real_targets)
+    ) as c:
         real, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, real, fake, 0.0, 0.1), "the loss", hint="average with .mean()"
@@ -192,7 +194,7 @@ def package_instance_noise(real, fake, sigma: float, progress: float):
 def check_instance_noise(fn) -> None:
     """`add_instance_noise(real, fake, sigma, progress)`: both batches plus N(0, s^2) noise with
     s annealed linearly from `sigma` at progress 0 to 0 at progress 1."""
-    with Check("add_instance_noise") as c:
+    with Check("add_instance_noise", reference=train.instance_noise_std) as c:
         real, fake = torch.randn(20_000, 2) + 3, torch.randn(20_000, 2) - 3
         kept = real.clone(), fake.clone()
         got = c.call(fn, real, fake, 0.5, 0.0)
@@ -285,7 +287,7 @@ def _ema_reference(averaged, live, decay: float):
 def check_ema_update(fn) -> None:
     """`ema_update(averaged, live, decay)`: in place, each parameter of `averaged` becomes
     decay * itself + (1 - decay) * the live one; buffers are copied."""
-    with Check("ema_update") as c:
+    with Check("ema_update", reference=EMA) as c:
         live = _NetWithStatistics()
         averaged = _NetWithStatistics().requires_grad_(False)  # other weights, other buffer
         decay = 0.9

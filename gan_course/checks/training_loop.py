@@ -8,6 +8,7 @@ import torch
 
 from .. import losses, train
 from ..data import ring_of_8
+from ..loop import fit
 from ..metrics import generator_mode_stats
 from ..models import MLPDiscriminator, MLPGenerator
 from .core import STEP_LR, Check, fill_stale_grads, same, snapshot
@@ -27,7 +28,7 @@ def _loss_of(result, key: str) -> float:
 
 def check_d_step(fn) -> None:
     """`d_step(generator, discriminator, d_optimizer, real, noise)`: one update of D only."""
-    with Check("d_step") as c:
+    with Check("d_step", reference=(train.d_step, train.d_step_switched)) as c:
         gen, disc, real, noise = _setup()
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
         ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=STEP_LR)
@@ -74,7 +75,7 @@ def check_d_step(fn) -> None:
 
 def check_g_step(fn) -> None:
     """`g_step(generator, discriminator, g_optimizer, noise)`: one update of G only."""
-    with Check("g_step") as c:
+    with Check("g_step", reference=(train.g_step, train.g_step_switched)) as c:
         gen, disc, _, noise = _setup()
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
         ref_opt = torch.optim.SGD(ref_gen.parameters(), lr=STEP_LR)
@@ -118,7 +119,7 @@ def check_train_loop(fn, steps: int = 1500, min_modes: int = 7) -> None:
     after 1,500 steps on fresh networks the generator should put high-quality samples on at
     least 7 of the ring's 8 modes. The loop gets the course's `d_step` and `g_step` (which have
     checks of their own), so it is judged on its own."""
-    with Check("train_loop") as c:
+    with Check("train_loop", reference=(train.train_gan, train.gan_step, fit)) as c:
         ring = ring_of_8()
         generator, discriminator = MLPGenerator(2, 2, (128, 128)), MLPDiscriminator(2, (128, 128))
         players = (

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import losses
+from .. import losses, train
 from ..models import MLPDiscriminator
 from .core import Check, CheckFailed, LearnerError, fixed_logits
 
@@ -52,7 +52,7 @@ def _expect_differentiable(c: Check, fn, *scores) -> list[torch.Tensor]:
 
 def check_d_loss_wasserstein(fn) -> None:
     """`d_loss_wasserstein(real_scores, fake_scores)`: E[f(G(z))] - E[f(x)], minimised by f."""
-    with Check("d_loss_wasserstein") as c:
+    with Check("d_loss_wasserstein", reference=losses.d_loss_wasserstein) as c:
         real, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, real, fake),
@@ -104,7 +104,7 @@ def check_d_loss_wasserstein(fn) -> None:
 
 def check_g_loss_wasserstein(fn) -> None:
     """`g_loss_wasserstein(fake_scores)`: -E[f(G(z))], minimised by G."""
-    with Check("g_loss_wasserstein") as c:
+    with Check("g_loss_wasserstein", reference=losses.g_loss_wasserstein) as c:
         _, fake = fixed_logits()
         got = c.expect_scalar(
             c.call(fn, fake),
@@ -156,7 +156,7 @@ def _bowl(x: torch.Tensor) -> torch.Tensor:
 def check_gradient_penalty(fn) -> None:
     """`gradient_penalty(critic, real, fake)`: E[(|grad f(x_hat)| - 1)^2] with x_hat on the
     line from a real to a fake sample, a fresh uniform alpha for each pair."""
-    with Check("gradient_penalty") as c:
+    with Check("gradient_penalty", reference=losses.gradient_penalty) as c:
         real, fake = torch.randn(64, 2), torch.randn(64, 2)
         steep = _linear_critic([3.0, 4.0])  # |grad| = 5 everywhere
         needs_grad = {
@@ -289,7 +289,7 @@ def hinge_mistakes(real, fake) -> list[tuple[torch.Tensor, str]]:
 
 def check_d_loss_hinge(fn) -> None:
     """`d_loss_hinge(real_scores, fake_scores)`: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
-    with Check("d_loss_hinge") as c:
+    with Check("d_loss_hinge", reference=losses.d_loss_hinge) as c:
         confident = (
             torch.tensor([3.0, 2.0, 1.5, 0.5]),  # a confident critic: most reals beyond +1...
             torch.tensor([-3.0, -2.0, -0.5, 0.5]),  # ...and most fakes below -1
@@ -336,7 +336,7 @@ def _critic_to_clip():
 def check_clip_weights(fn, clip: float = 0.01) -> None:
     """`clip_weights(critic, clip)`: clamp every parameter of `critic` into [-clip, clip],
     in place (WGAN, Arjovsky et al. 2017: after each optimizer step of the critic)."""
-    with Check("clip_weights") as c:
+    with Check("clip_weights", reference=train.clip_weights) as c:
         critic = _critic_to_clip()
         before = [p.detach().clone() for p in critic.parameters()]
         grads = [p.grad.clone() for p in critic.parameters()]
