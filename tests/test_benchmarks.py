@@ -29,7 +29,7 @@ COLUMNS = {
     "stacked": ["method", "modes (of 1,000)", "KL", "s / run", "CPU s / run"],
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
-    "grading": ["class", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
+    "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],
     "notebooks": ["notebook", "FAST s", "full s", "peak MiB"],
 }

@@ -83,3 +83,45 @@ def test_failure_renders_without_a_traceback_in_jupyter():
 def test_non_callable_answer_is_rejected():
     with pytest.raises(CheckFailed, match="callable"):
         checks.check_d_loss(3.0)
+
+
+def test_the_courses_own_code_is_told_from_the_learners():
+    import functools
+
+    from gan_course import data, train
+    from gan_course.checks.core import course_s_own
+    from gan_course.models import MLPGenerator
+
+    refs = (train.d_step,)
+    assert course_s_own(train.d_step, refs) == "d_step"  # handed in as it is
+    assert course_s_own(functools.partial(train.d_step), refs) == "d_step"
+    assert course_s_own(losses.d_loss_bce, refs) == "d_loss_bce"  # any of the course's code
+    namespace = {"train": train, "d_step": train.d_step}
+    exec("def wraps(*a):\n    return train.d_step(*a)\n", namespace)
+    exec("def named(*a):\n    return d_step(*a)\n", namespace)
+    exec("def nested(*a):\n    f = lambda: train.d_step(*a)\n    return f()\n", namespace)
+    for name in ("wraps", "named", "nested"):
+        assert course_s_own(namespace[name], refs) == "d_step", name
+    exec("def mine(n):\n    return data.latent_noise(n, 2) * 0\n", {"data": data}, namespace)
+    assert course_s_own(namespace["mine"], refs) is None  # other course code is allowed
+
+    class Subclass(MLPGenerator):
+        pass
+
+    class Wrapper(torch.nn.Module):
+        def forward(self, *args):
+            return train.d_step(*args)
+
+    assert course_s_own(Subclass, (MLPGenerator,)) == "MLPGenerator"
+    assert course_s_own(Wrapper, refs) == "d_step"
+    assert course_s_own(Subclass, refs) is None  # building on earlier lessons' models is fine
+
+
+def test_a_course_network_returned_by_the_answer_is_refused():
+    from gan_course.checks import CourseAnswer
+    from gan_course.checks.core import Check
+    from gan_course.models import MLPGenerator
+
+    with pytest.raises(CourseAnswer, match="course's own `MLPGenerator`"):
+        with Check("Generator2D") as c:
+            c.call(lambda latent_dim, hidden: MLPGenerator(latent_dim, 2, (hidden,)), 2, 8)

@@ -6,11 +6,18 @@ answers filled in from the solution and, for the hostile ones, something a grade
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import json
+import secrets
+import socket
+import textwrap
+import threading
 
 import nbformat
+import psutil
 import pytest
 
 from gan_course.tooling import gradebook
@@ -152,6 +159,122 @@ CLASS = {
 }
 
 
+# ------------------------------------------------------------------------------ hostile learners
+# Each tries what a learner after marks, or mischief, might: their d_step is right only when the
+# sandbox stopped the attempt, so a "passed" d_step is the proof that it did.
+
+
+def _right_only_if(condition: str, what: str) -> str:
+    """A d_step answer: the solution if `condition` (Python, run in the kernel) holds, else one
+    that raises, naming `what` got through."""
+    solution = solution_sources()[answer_ids()["d_step"]]
+    return (
+        f"if not ({condition}):\n"
+        "    def d_step(*args, **kwargs):\n"
+        f"        raise RuntimeError('the sandbox let {what} through')\n"
+        "else:\n" + textwrap.indent(solution, "    ")
+    )
+
+
+def hostile_class(submissions, out, port, marker) -> dict[str, str]:
+    """The hostile learners, who need to know where things are (the grader's own loopback port,
+    the folders, a marker to find a process by)."""
+    connect = (
+        "def reachable(host, port):\n"
+        "    import socket\n"
+        "    try:\n"
+        "        socket.create_connection((host, port), timeout=3).close()\n"
+        "        return True\n"
+        "    except OSError:\n"
+        "        return False\n"
+    )
+    course = REPO / f"written-by-vic-{marker}"
+    writes = (
+        "def wrote(path):\n"
+        "    try:\n"
+        "        open(path, 'w').write('vic was here')\n"
+        "        return True\n"
+        "    except OSError:\n"
+        "        return False\n"
+    )
+    places = [course, submissions / "vic-was-here", out / "vic-was-here", out / "grades.csv"]
+    reads = (
+        "def read(path):\n"
+        "    try:\n"
+        "        return bool(open(path).read())\n"
+        "    except OSError:\n"
+        "        return False\n"
+    )
+    forked = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', {marker!r}],\n"
+        "                 start_new_session=True, stdout=subprocess.DEVNULL)\n"
+    )
+    forge = (
+        "import gan_course.tooling.grading as grading\n"
+        "grading.fresh_check = lambda task: (lambda *a: print(f'✔ {task}: all 6 checks passed'))"
+    )
+    return {
+        "uma/ex05_training_loop.ipynb": learner_notebook(
+            {
+                "d_step": connect
+                + _right_only_if(
+                    f"not reachable('127.0.0.1', {port}) and not reachable('pypi.org', 443)",
+                    "a connection",
+                )
+            }  # fmt: skip
+        ),
+        "vic/ex05_training_loop.ipynb": learner_notebook(
+            {
+                "d_step": writes
+                + _right_only_if(" and ".join(f"not wrote({str(p)!r})" for p in places), "a write")
+            }  # fmt: skip
+        ),
+        "wes/ex05_training_loop.ipynb": learner_notebook(
+            {
+                "d_step": reads
+                + _right_only_if(
+                    f"not read({str(submissions / 'ada' / 'ex05_training_loop.ipynb')!r})",
+                    "a read of the notebook of another learner",
+                )
+            }  # fmt: skip
+        ),
+        "xia/ex05_training_loop.ipynb": learner_notebook({"d_step": forked + "d_step = None"}),
+        "yan/ex05_training_loop.ipynb": learner_notebook(
+            {}, edit=lambda nb: nb.cells.insert(2, nbformat.v4.new_code_cell(forge))
+        ),  # fmt: skip
+        "zed/ex05_training_loop.ipynb": learner_notebook(
+            {
+                "d_step": "from gan_course.train import d_step",
+                "g_step": "from gan_course import train\n\n\n"
+                "def g_step(*args, **kwargs):\n    return train.g_step(*args, **kwargs)",
+            }
+        ),
+    }
+
+
+class CountingServer:
+    """A TCP server on the grader's loopback that counts who connects."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port, self.connections = self.socket.getsockname()[1], 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.socket.close()
+
+
 def _digest(folder):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
 
@@ -159,18 +282,43 @@ def _digest(folder):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    for name, text in CLASS.items():
+    out = tmp_path_factory.mktemp("out")
+    server, marker = CountingServer(), f"hostile-{secrets.token_hex(6)}"
+    learners = {**CLASS, **hostile_class(folder, out, server.port, marker)}
+    for name, text in learners.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     before = _digest(folder)
-    out = tmp_path_factory.mktemp("out")
     argv = [str(folder), "--out", str(out / "grades.csv"), "--jobs", "2"]
     # a cell limit well above the train_loop check's 5-10 s, even on a loaded CI machine
     argv += ["--timeout", "240", "--cell-timeout", "40", "--memory", "2.5"]
-    assert main(["grade", *argv]) == 0
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        assert main(["grade", *argv]) == 0
+    server.close()
+    survivors = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+    for process in survivors:  # found, and now stopped
+        process.kill()
     with open(out / "grades.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return {"rows": rows, "before": before, "after": _digest(folder), "out": out}
+    return {
+        "rows": rows,
+        "before": before,
+        "after": _digest(folder),
+        "out": out,
+        "learners": learners,
+        "connections": server.connections,
+        "survivors": len(survivors),
+        "stderr": errors.getvalue(),
+        "course_file": REPO / f"written-by-vic-{marker}",
+    }
+
+
+def sandboxed(graded) -> None:
+    """Skip (saying why) when the grader had no sandbox here."""
+    if "sandbox: on" not in graded["stderr"]:
+        reason = next((line for line in graded["stderr"].splitlines() if "sandbox" in line), "")
+        pytest.skip(f"no sandbox on this machine: {reason}")
 
 
 def status(graded, learner):
@@ -183,7 +331,7 @@ def rows_of(graded, learner):
 
 def test_no_submission_is_changed_and_every_file_has_rows(graded):
     assert graded["after"] == graded["before"]
-    learners = {name.split("/")[0] for name in CLASS}
+    learners = {name.split("/")[0] for name in graded["learners"]}
     assert {r["learner"] for r in graded["rows"]} == learners
 
 
@@ -281,6 +429,8 @@ def test_a_pass_says_when_a_cell_was_interrupted(graded):
 def test_the_summary_gives_pass_rates_per_task(graded):
     text = (graded["out"] / "grades.md").read_text(encoding="utf-8")
     passing = {"d_step": {"ada", "cy", "eve", "gus", "hal", "lou", "max", "sam"}}
+    if "sandbox: on" in graded["stderr"]:  # the hostile learners whose attempts it stopped
+        passing["d_step"] |= {"uma", "vic", "wes"}
     n = len({r["learner"] for r in graded["rows"] if r["task"] == "d_step"})
     rate = f"{len(passing['d_step']) / n:.0%}"
     assert f"| 05_training_loop | d_step | {len(passing['d_step'])} |" in text
@@ -337,3 +487,79 @@ def test_rebuild_keeps_answers_and_restores_checks():
     assert notes[0] == "the check cell of d_step was edited"
     summary = gradebook.summary_markdown([])
     assert "None." in summary
+
+
+# ------------------------------------------------------------------------------ the sandbox
+
+
+def test_the_grader_says_whether_it_has_a_sandbox(graded):
+    text = (graded["out"] / "grades.md").read_text(encoding="utf-8")
+    said = [line for line in graded["stderr"].splitlines() if "sandbox:" in line]
+    assert said and said[0].split("sandbox:")[1].split()[0] in ("on", "OFF")
+    assert "Sandbox:" in text
+
+
+def test_no_network_from_a_submission(graded):
+    sandboxed(graded)
+    assert status(graded, "uma")["d_step"] == "passed", rows_of(graded, "uma")[0]["message"]
+    assert graded["connections"] == 0, "the grader's own loopback was reached"
+
+
+def test_no_writes_to_the_course_the_submissions_or_the_grades(graded):
+    sandboxed(graded)
+    assert status(graded, "vic")["d_step"] == "passed", rows_of(graded, "vic")[0]["message"]
+    assert not graded["course_file"].exists()
+    assert not (graded["out"] / "vic-was-here").exists()
+    assert "vic was here" not in (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_no_reading_another_learners_notebook(graded):
+    sandboxed(graded)
+    assert status(graded, "wes")["d_step"] == "passed", rows_of(graded, "wes")[0]["message"]
+
+
+def test_no_process_outlives_its_notebook(graded):
+    sandboxed(graded)
+    assert graded["survivors"] == 0
+
+
+def test_a_forged_tick_is_not_a_pass(graded):
+    yan = rows_of(graded, "yan")
+    assert {r["status"] for r in yan} == {"review"}, yan
+    assert "may be forged" in yan[0]["message"] and "touches the checks" in yan[0]["notes"]
+
+
+def test_the_courses_own_answer_is_not_the_learners(graded):
+    zed = {r["task"]: r for r in rows_of(graded, "zed")}
+    for task, name in (("d_step", "d_step"), ("g_step", "g_step")):
+        assert zed[task]["status"] == "course answer", zed[task]
+        assert f"the course's own `{name}`" in zed[task]["message"]
+    text = (graded["out"] / "grades.md").read_text(encoding="utf-8")
+    assert "course answer" in text and "review" in text
+
+
+def test_sandbox_arguments_hide_what_a_submission_must_not_see(tmp_path):
+    from gan_course.tooling.sandbox import Sandbox
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "grades.csv").write_text("x")
+    box = Sandbox("/usr/bin/bwrap", hidden=[tmp_path / "class", tmp_path / "grades.csv"])
+    args = box.wrap(["python", "run.py"], tmp_path / "work")
+    assert args[:1] == ["/usr/bin/bwrap"] and args[-2:] == ["python", "run.py"]
+    assert "--unshare-all" in args and ["--ro-bind", "/", "/"] == args[1:4]
+    assert ["--tmpfs", str(tmp_path / "class")] == args[
+        args.index("--tmpfs") : args.index("--tmpfs") + 2
+    ]
+    assert ["--ro-bind", "/dev/null", str(tmp_path / "grades.csv")] == [
+        args[i]
+        for i in range(
+            args.index(str(tmp_path / "grades.csv")) - 2,
+            args.index(str(tmp_path / "grades.csv")) + 1,
+        )
+    ]
+    whole_course = Sandbox("/usr/bin/bwrap", hidden=[REPO])
+    hidden = whole_course.wrap(["true"], tmp_path)
+    assert str(REPO) not in [hidden[i + 1] for i, a in enumerate(hidden) if a == "--tmpfs"]
+    assert not Sandbox.detect("off").on and "turned off" in Sandbox.detect("off").why_not
+    with pytest.raises(ValueError, match="auto"):
+        Sandbox.detect("sometimes")

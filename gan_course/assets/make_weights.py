@@ -145,28 +145,29 @@ def conditional_concat_10(steps: int = 800, seed: int = 0):
 
 
 # ------------------------------------------------------------------------------ the promises
-# What each lesson's text promises after its full run; the tests hold the shipped files to it.
+# What a class demo with the shipped weights must show, as each lesson describes its full run
+# (the lessons print their own measured values; these are the floors the weights must clear).
 
 
 def judge_ring(G) -> tuple[bool, str]:
-    stats = generator_mode_stats(G, ring_of_8())  # lesson 05: 8/8 modes, about 90 % HQ
+    stats = generator_mode_stats(G, ring_of_8())  # lesson 05: every mode, most samples on one
     return stats.modes_covered == 8 and stats.high_quality >= 0.8, str(stats)
 
 
 def judge_dcgan(G) -> tuple[bool, str]:
-    scores = digit_scores(G)  # lessons 07/08: FD about 3.3 x the floor, every class
+    scores = digit_scores(G)  # lessons 07/08: FD a few times the floor, every class drawn
     ok = scores.fd <= 5 * scores.fd_floor and scores.classes_covered == 10
     return ok, f"{scores}; FD / floor {scores.fd / scores.fd_floor:.2f}"
 
 
 def judge_conditional(G) -> tuple[bool, str]:
-    score = label_accuracy(G, n_per_class=200)  # lesson 10: about 98 %, every class > 90 %
+    score = label_accuracy(G, n_per_class=200)  # lesson 10: well above 90 %, every class too
     return score.overall >= 0.96 and min(score.per_class) > 0.9, str(score)
 
 
 def judge_concat(G) -> tuple[bool, str]:
-    # lesson 10, of this run: "94 to 95 %, with its 8s the weak spot (only three or four in
-    # five seen as 8s)"; other seeds give 94 to 97 % and need not have 8 as the weak spot
+    # lesson 10's concatenation run: a few points below the projection run, its 8s the weak
+    # spot (three or four in five seen as 8s); other seeds give 94 to 97 % and other weak spots
     score = label_accuracy(G, n_per_class=200)
     eights = score.per_class[8]
     ok = round(100 * score.overall) in (94, 95) and eights == min(score.per_class)

@@ -381,21 +381,32 @@ def course_s_own(answer, references=()) -> str | None:
 
 
 def _calls_a_reference(fn, references) -> str | None:
-    if not references:
+    if not references or not hasattr(fn, "__code__"):
         return None
-    try:
-        names = inspect.getclosurevars(fn)
-    except (TypeError, ValueError):
-        return None
-    seen = {**names.globals, **names.nonlocals}
-    for value in seen.values():
+    referenced = _names_in(fn.__code__)  # globals and attributes the code mentions, at any depth
+    values = [fn.__globals__[name] for name in referenced if name in fn.__globals__]
+    for cell in fn.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a closure cell not filled yet
+            pass
+    for value in values:
         for reference in references:
             if value is reference:
                 return reference.__qualname__
             if inspect.ismodule(value) and getattr(value, reference.__name__, None) is reference:
-                if reference.__name__ in names.unbound:  # module.reference(...)
+                if reference.__name__ in referenced:  # module.reference(...)
                     return reference.__qualname__
     return None
+
+
+def _names_in(code) -> set[str]:
+    """Every global and attribute name a code object (and the functions inside it) mentions."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names_in(const)
+    return names
 
 
 # ------------------------------------------------------------------------------ what checks share

@@ -166,6 +166,7 @@ def slides_command(args) -> int:
 def _grading_setup(args, command: str):
     """(exercises, limits, jobs) for `grade` and `progress`; None, said why, if no exercises."""
     from .grading import GradingError, Limits, load_exercises
+    from .sandbox import Sandbox
 
     try:
         exercises = load_exercises(Path(args.exercises))
@@ -189,7 +190,22 @@ def _grading_setup(args, command: str):
         # parallel kernels with more threads than free cores spin-wait for each other)
         threads=int(threads) if threads.isdigit() and int(threads) > 0 else 1,
     )
+    hidden = [*getattr(args, "submissions", []), *_grade_files(args)]
+    limits.sandbox = Sandbox.detect(args.sandbox, hidden)
+    if args.sandbox == "on" and not limits.sandbox.on:
+        print(f"{command}: --sandbox on, but {limits.sandbox.why_not}", file=sys.stderr)
+        return None
+    print(f"{command}: {limits.sandbox.describe()}", file=sys.stderr)
     return exercises, limits, jobs
+
+
+def _grade_files(args) -> list[Path]:
+    """The grades a run writes, and any kept from before: hidden from every submission."""
+    if not getattr(args, "out", None):
+        return []
+    out = Path(args.out)
+    summary = Path(args.summary) if args.summary else out.with_suffix(".md")
+    return [p for f in (out, summary) for p in [f, *f.parent.glob(f.name + ".~*~")] if p.exists()]
 
 
 def grade_command(args) -> int:
@@ -227,7 +243,8 @@ def grade_command(args) -> int:
             print(f"kept the previous {path.name} as {kept.name}", file=sys.stderr)
     gradebook.write_csv(rows, out)
     as_html = summary.suffix.lower() in (".html", ".htm")
-    text = gradebook.summary_html(rows) if as_html else gradebook.summary_markdown(rows)
+    sandbox = limits.sandbox.describe()
+    text = (gradebook.summary_html if as_html else gradebook.summary_markdown)(rows, sandbox)
     summary.write_text(text, encoding="utf-8")
     minutes = (time.monotonic() - start) / 60
     print(
@@ -291,6 +308,14 @@ def _add_run_options(parser) -> None:
         "--full",
         action="store_true",
         help="full-size training cells instead of FAST mode (checks are the same)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="run each notebook in a bubblewrap sandbox: no network, read-only system, no view "
+        "of other submissions or the grades (auto: when it works here; on: refuse to grade "
+        "without it; default: %(default)s)",
     )
 
 

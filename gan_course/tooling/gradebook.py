@@ -20,11 +20,14 @@ from pathlib import Path
 import nbformat
 
 from .grading import (
+    COURSE_ANSWER,
     ERROR,
     FAILED,
     NOT_IMPLEMENTED,
     PASSED,
+    REVIEW,
     STATUSES,
+    TOUCHES_NOTE,
     Exercise,
     Limits,
     TaskResult,
@@ -113,6 +116,10 @@ def grade_one(submission: Submission, exercises: dict[str, Exercise], limits: Li
     except Exception as err:  # the grader's own failure on this notebook must not stop the class
         message = f"the grader could not run this notebook ({type(err).__name__}: {err})"
         return [row(exercise.name, task, ERROR, message) for task in exercise.tasks]
+    if TOUCHES_NOTE in notes:  # a ✔ the learner's code could have forged is not a pass
+        distrust = "the check printed ✔, but a cell of the learner's touches the checks or the "
+        distrust += "grader, so the ✔ may be forged: read the notebook"
+        results = {t: (REVIEW, distrust) if v[0] == PASSED else v for t, v in results.items()}
     note = "; ".join(notes)
     return [
         row(exercise.name, task, *results.get(task, (ERROR, "the check did not run")), note)
@@ -187,9 +194,11 @@ def summary_tables(rows: list[TaskResult]):
     ]
 
 
-def summary_markdown(rows: list[TaskResult]) -> str:
+def summary_markdown(rows: list[TaskResult], sandbox: str = "") -> str:
     learners = len({r.learner for r in rows})
     out = [f"# Grades\n\n{learners} learner(s), {len({r.file for r in rows})} file(s).\n"]
+    if sandbox:
+        out.append(f"{sandbox.capitalize()}.\n")
     for title, header, body in summary_tables(rows):
         out.append(f"## {title}\n")
         if not body:
@@ -202,8 +211,10 @@ def summary_markdown(rows: list[TaskResult]) -> str:
     return "\n".join(out)
 
 
-def summary_html(rows: list[TaskResult]) -> str:
+def summary_html(rows: list[TaskResult], sandbox: str = "") -> str:
     out = ["<!doctype html><meta charset='utf-8'><title>Grades</title>", "<h1>Grades</h1>"]
+    if sandbox:
+        out.append(f"<p>{html.escape(sandbox.capitalize())}.</p>")
     for title, header, body in summary_tables(rows):
         out.append(f"<h2>{html.escape(title)}</h2><table border='1' cellpadding='4'>")
         out.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
@@ -218,7 +229,14 @@ def _md_cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", "<br>")
 
 
-MARKS = {PASSED: "✔", FAILED: "✘", NOT_IMPLEMENTED: "·", ERROR: "!"}
+MARKS = {
+    PASSED: "✔",
+    FAILED: "✘",
+    NOT_IMPLEMENTED: "·",
+    COURSE_ANSWER: "©",
+    REVIEW: "?",
+    ERROR: "!",
+}
 
 
 def progress_table(rows: list[TaskResult]) -> str:
@@ -234,9 +252,10 @@ def progress_table(rows: list[TaskResult]) -> str:
     graded = [r for r in rows if r.task]
     passed = sum(r.status == PASSED for r in graded)
     lines.append(
-        f"\n{passed}/{len(graded)} tasks pass.  ✔ passed  ✘ failed  · not implemented yet  ! error"
+        f"\n{passed}/{len(graded)} tasks pass.  ✔ passed  ✘ failed  · not implemented yet  "
+        "© the course's own answer  ? to review  ! error"
     )
-    todo = [r for r in graded if r.status in (FAILED, ERROR)]
+    todo = [r for r in graded if r.status in (FAILED, COURSE_ANSWER, REVIEW, ERROR)]
     for r in todo:
         lines.append(
             f"\n{r.exercise} · {r.task} ({r.status}):\n    " + r.message.replace("\n", "\n    ")

@@ -31,13 +31,17 @@ import nbformat
 import psutil
 
 from .layout import EXERCISES, notebooks_in, topic
+from .sandbox import Sandbox
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented", "error"
-STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, ERROR)
+COURSE_ANSWER = "course answer"  # the course's own code handed in (checks.CourseAnswer)
+REVIEW = "review"  # would pass, but the learner's code reaches into the checks or the grader
+STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, COURSE_ANSWER, REVIEW, ERROR)
 ANSWER_MARK = "# YOUR CODE HERE"
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(.*\)\s*$")
 GRADER_KEY = "gan_course_grader"  # metadata the runner writes; the learner's notebook never has it
 KERNEL_DIED = "the kernel died (a crash, or os._exit in the code)"
+TOUCHES_NOTE = "a cell of the learner's touches the checks or the grader: read it"
 
 
 class GradingError(RuntimeError):
@@ -139,7 +143,14 @@ def by_number(filename: str, exercises: dict[str, Exercise]) -> Exercise | None:
     return None
 
 
-TOUCHES_CHECKS = re.compile(r"gan_course\.checks|\bcheck_\w+\s*=|\bdef\s+check_\w+")
+# A learner's cell that does one of these can reach the code that decides a verdict: the checks,
+# the grader, the import system, a function's code object, the ✔ mark. Python cannot stop code
+# in a kernel from rewriting the kernel, so such a notebook's passes are not trusted: REVIEW.
+TOUCHES_CHECKS = re.compile(
+    r"gan_course\.checks|gan_course\.tooling|\btooling\b|\bcheck_\w+\s*=|\bdef\s+check_\w+"
+    r"|fresh_check|\bCheck\b|show_pass|importlib|sys\.modules|__import__|\bbuiltins\b"
+    r"|__code__|__globals__|\bgc\b|\bsetattr\(|\bexec\(|\beval\(|✔|\\u2714|\\N\{"
+)
 
 
 def fresh_check(task: str):
@@ -206,7 +217,7 @@ def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
         c.source for c in run.cells if c.metadata[GRADER_KEY]["role"] in ("answer", "added")
     ]
     if any(TOUCHES_CHECKS.search(source) for source in learners):
-        notes.append("a cell of the learner's touches the checks: read it")
+        notes.append(TOUCHES_NOTE)
     if any("check cell" in note for note in notes):
         notes.append("graded with the original checks")
     if changed:
@@ -268,6 +279,18 @@ class Limits:
     memory_bytes: int = 4 << 30
     fast: bool = True
     threads: int = 1
+    sandbox: Sandbox | None = None  # None or off: the notebook runs with the grader's rights
+
+
+def private_environment(folder: Path, limits: Limits) -> dict[str, str]:
+    """The runner's environment: the threads, the mode, and every place a kernel writes to
+    (Jupyter's runtime files, IPython's history, caches) inside the notebook's own folder."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(limits.threads), MPLBACKEND="Agg")
+    env["GAN_COURSE_FAST"] = "1" if limits.fast else "0"
+    home = Path(folder) / "home"
+    for name in ("HOME", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
+        env[name] = str(home / name.lower())
+    return env
 
 
 def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.NotebookNode:
@@ -278,18 +301,13 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits) -> nbformat.Notebook
     with tempfile.TemporaryDirectory(prefix="gan-course-grade-") as folder:
         path = Path(folder) / "submission.ipynb"
         nbformat.write(nb, path)
-        env = dict(os.environ, OMP_NUM_THREADS=str(limits.threads), MPLBACKEND="Agg")
-        env["GAN_COURSE_FAST"] = "1" if limits.fast else "0"
+        command = [sys.executable, "-m", __name__, str(path), str(limits.cell_seconds)]
+        if limits.sandbox is not None:
+            command = limits.sandbox.wrap(command, Path(folder))
         runner = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gan_course.tooling.grading",
-                str(path),
-                str(limits.cell_seconds),
-            ],
+            command,
             cwd=folder,
-            env=env,
+            env=private_environment(Path(folder), limits),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -427,6 +445,8 @@ def _shows_pass(cell) -> bool:
 def _from_error(error, trouble: list[str], timed_out: bool, limits: Limits) -> tuple[str, str]:
     if error.ename == "NotImplementedYet":
         return NOT_IMPLEMENTED, "not implemented yet"
+    if error.ename == "CourseAnswer":  # the check's own words: "that is the course's own ..."
+        return COURSE_ANSWER, _strip_ansi("\n".join(error.traceback)) or error.evalue
     if error.ename in ("CheckFailed", "LearnerError"):  # the check's own message, with its hint
         message = _strip_ansi("\n".join(error.traceback)) or error.evalue
         return (FAILED if error.ename == "CheckFailed" else ERROR), message
