@@ -563,6 +563,50 @@ def _run_cell(page: BrowserPage, index: int) -> dict:
     return shown
 
 
+JS_PLAYGROUND = """() => {
+    const canvas = [...document.querySelectorAll('.jp-OutputArea-output canvas')].find(
+        (c) => c.width >= 200 && c.closest('.jupyter-widgets'));
+    if (!canvas) return null;
+    const out = canvas.closest('.jp-OutputArea-output');
+    const img = out.querySelector('img');
+    const status = [...out.querySelectorAll('.widget-html')].map((e) => e.innerText).join(' ');
+    return {img: img ? img.src : '', status: status};
+}"""
+
+
+def _drive_the_playground(page: BrowserPage) -> list[str]:
+    """Paint a stroke on the playground's canvas, press "step D", and see D's picture change;
+    the problems found, if any (none when the notebook has no playground)."""
+    before = page.page.evaluate(JS_PLAYGROUND)
+    if before is None:
+        return []
+    output = page.page.locator(".jp-OutputArea-output").filter(has=page.page.locator("canvas"))
+    canvas = output.locator("canvas").last  # ipycanvas draws its layers as canvases; the top one
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.page.mouse.down()
+    for i in range(1, 11):  # a stroke across the canvas
+        page.page.mouse.move(
+            box["x"] + box["width"] * (0.3 + 0.04 * i), box["y"] + box["height"] * 0.5
+        )
+    page.page.mouse.up()
+    painted = f"() => ({JS_PLAYGROUND})().status.match(/^(\\d+) painted/)?.[1] > 0"
+    if _wait(page, painted, RENDER_S) is None:
+        return [f"painting on the playground's canvas painted nothing: {before['status']!r}"]
+    picture = page.page.evaluate(JS_PLAYGROUND)["img"]
+    output.get_by_role("button", name="step D").click()
+    changed = (
+        f"(src) => ({JS_PLAYGROUND})().img !== src"
+        f" && ({JS_PLAYGROUND})().status.includes('1 D steps')"
+    )
+    if _wait(page, changed, RENDER_S, arg=picture) is None:
+        return [
+            f"'step D' did not redraw D's verdict: {page.page.evaluate(JS_PLAYGROUND)['status']!r}"
+        ]
+    return []
+
+
 def _panel_id(page: BrowserPage) -> str:
     """The DOM id of the notebook in front (the others stay in the page, hidden)."""
     return page.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
@@ -661,6 +705,7 @@ def test_notebook_runs_all_cells_in_jupyterlab(page, lab, path):
         _show_whole_notebook(page, math_cells)
         slid = _move_a_slider(page)
         print(f"{path}: a slider moved and its picture changed: {slid}")
+        played = _drive_the_playground(page)
         cells = page.page.evaluate(JS_CELLS)
         notices = page.page.evaluate(JS_NOTICES)
         page.page.screenshot(path=str(shot), full_page=True)
@@ -683,6 +728,7 @@ def test_notebook_runs_all_cells_in_jupyterlab(page, lab, path):
     problems += _problems_in(path, cells, math_cells, notices, page)
     if slid is False:
         problems.append("moving a widget's slider did not change its picture (is the kernel deaf?)")
+    problems += played
     assert not problems, _report(f"{path} in JupyterLab", problems, page, shot, lab)
 
 

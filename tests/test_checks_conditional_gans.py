@@ -140,6 +140,11 @@ def ask_always_three(generator, digit, n):
     return generator(generator.sample_noise(n), torch.full((n,), 3))
 
 
+def ask_seeded(generator, digit, n):
+    torch.manual_seed(digit)  # the mistake: the same images every time
+    return generator(generator.sample_noise(n), torch.full((n,), digit))
+
+
 def ask_one_at_a_time(generator, digit, n):  # right, just slow
     return torch.cat(
         [generator(generator.sample_noise(1), torch.tensor([digit])) for _ in range(n)]
@@ -154,6 +159,7 @@ def test_check_ask_for(capsys):
     expect_reject(check_ask_for, ask_float_labels, hint="dtype=torch.long")
     expect_reject(check_ask_for, ask_one_z, hint="one z per image")
     expect_reject(check_ask_for, ask_uniform_noise, hint="not torch.rand")
+    expect_reject(check_ask_for, ask_seeded, hint="don't seed inside ask_for")
     err = expect_reject(check_ask_for, ask_always_three, hint="not a fixed digit")
     assert "asked for a 7" in err.what
 

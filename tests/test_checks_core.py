@@ -44,9 +44,9 @@ def test_in_a_kernel_a_pass_is_a_green_box_and_a_check_before_its_answer_says_so
     assert other.ename == "NameError" and "is not defined yet" not in "".join(other.traceback)
     passed = outputs[4][0]
     assert passed.output_type == "display_data"
-    assert passed.data["text/plain"] == "✔ d_loss: all 3 checks passed"
+    assert passed.data["text/plain"] == "✔ d_loss: all 5 checks passed"
     assert 'class="gan-course-pass"' in passed.data["text/html"]
-    assert "✔ d_loss: all 3 checks passed" in passed.data["text/html"]
+    assert "✔ d_loss: all 5 checks passed" in passed.data["text/html"]
 
 
 def test_name_error_hint_only_for_a_check_call_naming_the_missing_name():

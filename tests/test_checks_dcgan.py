@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gan_course.checks.dcgan import (
@@ -64,9 +65,20 @@ def test_check_output_sizes(capsys):
 
 
 def make_generator(
-    last=nn.Tanh, norm_hidden=True, norm_output=False, act=nn.ReLU, doublings=2, project=True
+    last=nn.Tanh,
+    norm_hidden=True,
+    norm_output=False,
+    act=nn.ReLU,
+    doublings=2,
+    project=True,
+    act_first=False,
 ):
     """A 16x16 DCGAN generator with one mistake switched on."""
+
+    def hidden(width):  # BatchNorm then the activation (or, with act_first, the other way round)
+        norm = [nn.BatchNorm2d(width)] if norm_hidden else []
+        activation = [act()] if act else []
+        return activation + norm if act_first else norm + activation
 
     class Generator16(nn.Module):
         def __init__(self, latent_dim=32, width=32):
@@ -78,12 +90,10 @@ def make_generator(
                 layers += [nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False)]
             else:  # a Linear projection instead, reshaped in forward
                 self.linear = nn.Linear(latent_dim, widths[0] * 16)
-            layers += [nn.BatchNorm2d(widths[0])] if norm_hidden else []
-            layers += [act()] if act else []
+            layers += hidden(widths[0])
             for a, b in zip(widths[:-1], widths[1:], strict=True):
                 layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=not norm_hidden)]
-                layers += [nn.BatchNorm2d(b)] if norm_hidden else []
-                layers += [act()] if act else []
+                layers += hidden(b)
             layers += [nn.ConvTranspose2d(widths[-1], 1, 4, 2, 1)]
             layers += [nn.BatchNorm2d(1)] if norm_output else []
             layers += [last()] if last else []
@@ -95,6 +105,24 @@ def make_generator(
             return self.net(self.linear(z).view(len(z), -1, 4, 4))
 
     return Generator16
+
+
+class Generator16Functional(nn.Module):
+    """Right, written differently: layers registered in another order than they run, and the
+    activations as functions in forward."""
+
+    def __init__(self, latent_dim=32, width=32):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.norm1, self.norm2 = nn.BatchNorm2d(2 * width), nn.BatchNorm2d(width)
+        self.up1 = nn.ConvTranspose2d(latent_dim, 2 * width, 4, 1, 0)  # a bias: not an error
+        self.up2 = nn.ConvTranspose2d(2 * width, width, 4, 2, 1)
+        self.out = nn.ConvTranspose2d(width, 1, 4, 2, 1)
+
+    def forward(self, z):
+        x = F.relu(self.norm1(self.up1(z[:, :, None, None])))  # (N, 2w, 4, 4)
+        x = torch.relu(self.norm2(self.up2(x)))  # (N, w, 8, 8)
+        return torch.tanh(self.out(x))  # (N, 1, 16, 16)
 
 
 def test_check_dcgan_generator(capsys):
@@ -112,6 +140,11 @@ def test_check_dcgan_generator(capsys):
     expect_reject(check, make_generator(act=None), hint="collapse into one linear map")
     expect_reject(check, make_generator(doublings=3), hint="32x32: from 4x4, exactly two")
     expect_reject(check, make_generator(project=False), hint="nn.ConvTranspose2d(latent_dim")
+    expect_pass(check, Generator16Functional, capsys=capsys)
+    pytorch_examples = make_generator(act=lambda: nn.ReLU(True))  # in place, as in dcgan/main.py
+    expect_pass(check, pytorch_examples, capsys=capsys)
+    expect_reject(check, make_generator(act_first=True), hint="BatchNorm comes before")
+    expect_reject(check, make_generator(act=nn.Tanh), hint="the hidden layers of DCGAN's")
 
 
 # ---------------------------------------------------------------------------- the init

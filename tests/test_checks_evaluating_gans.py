@@ -42,6 +42,14 @@ def fd_scipy(mu1, sigma1, mu2, sigma2):
     )
 
 
+def fd_symmetric(mu1, sigma1, mu2, sigma2):
+    """Right, written differently: eigvalsh of the symmetric S1^(1/2) S2 S1^(1/2)."""
+    values, vectors = torch.linalg.eigh(sigma1)
+    root1 = vectors @ torch.diag(values.clamp_min(0).sqrt()) @ vectors.T
+    cross = torch.linalg.eigvalsh(root1 @ sigma2 @ root1).clamp_min(0).sqrt().sum()
+    return (mu1 - mu2).pow(2).sum() + sigma1.trace() + sigma2.trace() - 2 * cross
+
+
 def test_check_frechet_distance(capsys):
     check = check_frechet_distance
     expect_pass(check, metrics.gaussian_frechet_distance, capsys=capsys)
@@ -58,6 +66,15 @@ def test_check_frechet_distance(capsys):
     expect_reject(check, root, hint="don't take the square root")
     no_real = fd_with(cross=lambda s1, s2: torch.linalg.eigvals(s1 @ s2).sqrt().sum())
     expect_reject(check, no_real, hint=".real")  # a complex number
+    expect_pass(check, fd_symmetric, capsys=capsys)
+    real_parts = fd_with(cross=lambda s1, s2: torch.linalg.eigvals(s1 @ s2).real.sqrt().sum())
+    expect_pass(check, real_parts, capsys=capsys)
+    eigvalsh = fd_with(cross=lambda s1, s2: torch.linalg.eigvalsh(s1 @ s2).sqrt().sum())
+    expect_reject(check, eigvalsh, hint="eigvalsh is for symmetric matrices")
+    clamped = lambda s1, s2: torch.linalg.eigvalsh(s1 @ s2).clamp_min(0).sqrt().sum()
+    expect_reject(check, fd_with(cross=clamped), hint="eigvalsh is for symmetric matrices")
+    every_entry = fd_with(cross=lambda s1, s2: (s1 @ s2).sqrt().sum())  # NaN: negative entries
+    expect_reject(check, every_entry, hint="square root of a negative number")
 
 
 # ------------------------------------------------------------------------------ 2. k-NN precision

@@ -4,6 +4,7 @@ plausible wrong answer is rejected with the hint aimed at it."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gan_course import checks, data
@@ -76,6 +77,26 @@ class Generator2DDetached(nn.Module):
         return self.last(torch.relu(self.first(z)).detach())
 
 
+class Generator2DFunctional(nn.Module):  # right, written differently: functional ReLUs
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.fc1, self.fc2 = nn.Linear(latent_dim, hidden), nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, 2)
+
+    def forward(self, z):
+        return self.out(F.relu(self.fc2(torch.relu(self.fc1(z)))))
+
+
+class Generator2DFixedWidth(nn.Module):
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.net = mlp([latent_dim, 128, 128, 2], nn.ReLU)  # the mistake: 128, not hidden
+
+    def forward(self, z):
+        return self.net(z)
+
+
 def test_check_generator_2d(capsys):
     theirs = learner_copy(MLPGenerator)  # the course's class, typed out by a learner
     reference = lambda latent_dim, hidden: theirs(latent_dim, 2, (hidden, hidden))
@@ -87,13 +108,20 @@ def test_check_generator_2d(capsys):
     expect_reject(checks.check_generator_2d, make_generator_2d(last=nn.Tanh), hint="no Tanh")
     expect_reject(checks.check_generator_2d, Generator2DNoParams, hint="registers them")
     expect_reject(checks.check_generator_2d, Generator2DDetached, hint="no .detach()")
+    expect_pass(checks.check_generator_2d, Generator2DFunctional, capsys=capsys)
+    in_place = make_generator_2d(act=lambda: nn.ReLU(inplace=True))
+    expect_pass(checks.check_generator_2d, in_place, capsys=capsys)
+    expect_reject(
+        checks.check_generator_2d, make_generator_2d(last=nn.ReLU), hint="a ReLU keeps every"
+    )
+    expect_reject(checks.check_generator_2d, Generator2DFixedWidth, hint="the `hidden` argument")
 
 
-def make_digit_generator(last=nn.Tanh, reshape=True, out=64):
+def make_digit_generator(last=nn.Tanh, reshape=True, out=64, width=None):
     class DigitGenerator(nn.Module):
         def __init__(self, latent_dim=16, hidden=128):
             super().__init__()
-            self.net = mlp([latent_dim, hidden, out], nn.ReLU, last)
+            self.net = mlp([latent_dim, width or hidden, out], nn.ReLU, last)
 
         def forward(self, z):
             x = self.net(z)
@@ -117,3 +145,16 @@ def test_check_digit_generator(capsys):
     expect_reject(
         checks.check_digit_generator, make_digit_generator(reshape=False, out=32), hint="64 outputs"
     )
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(width=128), hint="`hidden` argument"
+    )
+
+    class DigitGeneratorFunctional(nn.Module):  # right: torch.tanh, .reshape
+        def __init__(self, latent_dim=16, hidden=128):
+            super().__init__()
+            self.net = mlp([latent_dim, hidden, hidden, 64], nn.ReLU)
+
+        def forward(self, z):
+            return torch.tanh(self.net(z)).reshape(len(z), 1, 8, 8)
+
+    expect_pass(checks.check_digit_generator, DigitGeneratorFunctional, capsys=capsys)

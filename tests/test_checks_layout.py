@@ -1,7 +1,8 @@
 """Exercises, check modules, check tests and `gan_course.checks.__all__` stay in step: each
 exercise `exNN_topic.ipynb` has `gan_course/checks/topic.py` and `tests/test_checks_topic.py`,
 calls only checks that module defines and exports, and every exported check is called by an
-exercise and tested."""
+exercise and tested. Concept questions (`checks/questions.py`, `check_question("NN.name", ...)`)
+are asked by id: each id an exercise asks is registered, and under its own exercise's number."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .conftest import REPO
 
 TOPICS = [layout.topic(p) for p in layout.exercises()]
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
+QUESTION = re.compile(r"^\s*check_question\(\s*\"([\w.]+)\"", re.MULTILINE)
 
 
 def slug(topic: str) -> str:
@@ -35,7 +37,7 @@ def test_an_exercise_has_its_check_module_and_test_file(topic):
     assert (REPO / "tests" / f"test_checks_{slug(topic)}.py").is_file()
     called = checks_called(topic)
     assert len(called) >= 3, f"{topic}: an exercise has at least three checked tasks"
-    for name in called:
+    for name in set(called) - {"check_question"}:
         assert getattr(module, name, None) is not None, f"{name} is not in checks/{slug(topic)}.py"
         assert name in checks.__all__, f"{name} is not exported by gan_course.checks"
         tests = (REPO / "tests" / f"test_checks_{slug(topic)}.py").read_text(encoding="utf-8")
@@ -49,7 +51,8 @@ def test_every_exported_check_is_used_by_an_exercise():
 
 
 def test_no_check_module_or_test_file_without_its_exercise():
-    modules = {p.stem for p in (REPO / "gan_course" / "checks").glob("*.py")} - {"__init__", "core"}
+    modules = {p.stem for p in (REPO / "gan_course" / "checks").glob("*.py")}
+    modules -= {"__init__", "core", "questions"}
     assert modules == {slug(t) for t in TOPICS}
     tests = {p.stem.removeprefix("test_checks_") for p in (REPO / "tests").glob("test_checks_*.py")}
-    assert tests - {"core", "layout"} == {slug(t) for t in TOPICS}
+    assert tests - {"core", "layout", "questions"} == {slug(t) for t in TOPICS}

@@ -42,6 +42,23 @@ def test_check_d_loss(capsys):
     )
     concatenated = lambda r, f: F.softplus(torch.cat([-r, f])).mean()
     expect_reject(checks.check_d_loss, concatenated, hint="mean of each term")
+    # right, written differently
+    logsigmoid = lambda r, f: -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean()
+    expect_pass(checks.check_d_loss, logsigmoid, capsys=capsys)
+    # a number, or a tensor autograd can't follow
+    check = checks.check_d_loss
+    expect_reject(check, lambda r, f: bce(r, f).item(), hint="Python number")
+    expect_reject(check, lambda r, f: bce(r, f).detach(), hint="cut off")
+    expect_reject(check, lambda r, f: torch.tensor(bce(r, f).item()), hint="cut off")
+    # right only when both batches have the same size (the check's have 16 and 10)
+    one_size = lambda r, f: (F.softplus(-r).sum() + F.softplus(f).sum()) / len(r)
+    expect_reject(check, one_size, hint="one batch's size")
+    labels = lambda r, f: F.binary_cross_entropy_with_logits(
+        torch.cat([r, f]), torch.cat([torch.ones_like(r), torch.zeros_like(f)])
+    )
+    expect_reject(check, labels, hint="weighs each batch by its size")
+    halved = lambda r, f: (F.softplus(-r).mean() + F.softplus(f).mean()) / 2
+    expect_reject(check, halved, hint="halves the loss")
 
 
 def test_check_g_loss_nonsaturating(capsys):
@@ -58,6 +75,10 @@ def test_check_g_loss_nonsaturating(capsys):
     # NumPy: PyTorch's own error suggests .detach(); the check's hint says why that is wrong
     numpy_loss = lambda f: torch.tensor(np.logaddexp(0, -f.numpy()).mean())  # noqa: E731
     expect_reject(check, numpy_loss, hint="use torch operations only")
+    # right, written differently
+    expect_pass(check, lambda f: -F.logsigmoid(f).mean(), capsys=capsys)
+    bce_real = lambda f: F.binary_cross_entropy_with_logits(f, torch.ones_like(f))
+    expect_pass(check, bce_real, capsys=capsys)
 
 
 def test_check_optimal_discriminator(capsys):

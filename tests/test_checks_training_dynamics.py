@@ -59,7 +59,9 @@ def test_check_gda_step(capsys):
 # ------------------------------------------------------------------------------ 2 · noisy labels
 
 
-def noisy_loss(flip_share=None, smooth_fakes=False, target=lambda s: 1 - s, flipped_to=None):
+def noisy_loss(
+    flip_share=None, smooth_fakes=False, target=lambda s: 1 - s, flipped_to=None, flip_fakes=False
+):
     """The D loss with noisy labels, with one mistake (or none)."""
 
     def d_loss_noisy_labels(real_logits, fake_logits, flip, smoothing):
@@ -69,11 +71,32 @@ def noisy_loss(flip_share=None, smooth_fakes=False, target=lambda s: 1 - s, flip
         value = 0.0 if flipped_to is None else flipped_to(targets)
         targets = torch.where(flipped, value, targets)
         fake_target = torch.full_like(fake_logits, smoothing if smooth_fakes else 0.0)
+        if flip_fakes:  # the mistake: fakes labelled real with probability flip
+            fake_target[torch.rand(len(fake_logits)) < flip] = 1.0
         return F.binary_cross_entropy_with_logits(
             real_logits, targets
         ) + F.binary_cross_entropy_with_logits(fake_logits, fake_target)
 
     return d_loss_noisy_labels
+
+
+def noisy_loss_bernoulli(real_logits, fake_logits, flip, smoothing):
+    """Right, written differently: flips drawn with torch.bernoulli, the BCE by hand."""
+    kept = 1 - torch.bernoulli(torch.full_like(real_logits, flip))  # 0 where flipped
+    targets = (1 - smoothing) * kept
+    real_term = -(targets * F.logsigmoid(real_logits) + (1 - targets) * F.logsigmoid(-real_logits))
+    return real_term.mean() - F.logsigmoid(-fake_logits).mean()
+
+
+def noisy_loss_pooled(real_logits, fake_logits, flip, smoothing):
+    """One BCE over both batches together: right only when they have the same size."""
+    targets = torch.full_like(real_logits, 1 - smoothing).masked_fill(
+        torch.rand(len(real_logits)) < flip, 0.0
+    )
+    logits = torch.cat([real_logits, fake_logits])
+    return 2 * F.binary_cross_entropy_with_logits(
+        logits, torch.cat([targets, torch.zeros_like(fake_logits)])
+    )
 
 
 def test_check_d_loss_noisy_labels(capsys):
@@ -99,6 +122,9 @@ def test_check_d_loss_noisy_labels(capsys):
         return noisy_loss()(r, f, flip, smoothing)
 
     expect_reject(check, seeded, hint="don't seed inside")
+    expect_pass(check, noisy_loss_bernoulli, capsys=capsys)
+    expect_reject(check, noisy_loss(flip_fakes=True), hint="flipped the fake labels too")
+    expect_reject(check, noisy_loss_pooled, hint="weighs each batch by its size")
 
 
 # ------------------------------------------------------------------------------ 3 · instance noise

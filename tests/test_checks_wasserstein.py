@@ -39,6 +39,10 @@ def test_check_d_loss_wasserstein(capsys):
     expect_reject(
         check, lambda r, f: torch.tensor(f.mean().item() - r.mean().item()), hint="autograd"
     )
+    one_size = lambda r, f: (f.sum() - r.sum()) / len(r)
+    expect_reject(check, one_size, hint="one batch's size")
+    expect_reject(check, lambda r, f: (f.mean() - r.mean()) / 2, hint="halves the loss")
+    expect_reject(check, lambda r, f: (f.mean() - r.mean()).item(), hint="Python number")
 
 
 def test_check_g_loss_wasserstein(capsys):
@@ -68,12 +72,22 @@ def make_gradient_penalty(
     track=True,
     where="interpolate",
     alpha_shape="pair",
+    norm_dims="flatten",
+    seed=False,
 ):
     """The reference gradient penalty, with one mistake switched on."""
 
     def gradient_penalty(critic, real, fake):
         n = len(real)
-        shape = {"pair": (n, 1), "element": real.shape, "batch": (1, 1)}[alpha_shape]
+        if seed:
+            torch.manual_seed(0)
+        shape = {
+            "pair": (n, 1),
+            "element": real.shape,
+            "batch": (1, 1),
+            "vector": (n,),
+            "any": (n, *[1] * (real.dim() - 1)),  # right: (N, 1) for points, (N, 1, 1, 1) images
+        }[alpha_shape]
         alpha = torch.rand(shape)
         mixed = {
             "interpolate": alpha * real + (1 - alpha) * fake.detach(),
@@ -83,13 +97,31 @@ def make_gradient_penalty(
         scores = critic(mixed)
         scores = scores.sum() if reduce == "sum" else scores.mean()
         (grad,) = torch.autograd.grad(scores, mixed, create_graph=create_graph)
-        norm = grad.flatten(1).norm(dim=1) if per_sample else grad.norm()
+        norm = {
+            "flatten": lambda: grad.flatten(1).norm(dim=1),
+            "view": lambda: grad.view(len(grad), -1).norm(2, dim=1),  # right, written differently
+            "dim 1": lambda: grad.norm(dim=1),  # right for points (N, 2) only
+            "last": lambda: grad.norm(dim=-1),  # right for points (N, 2) only
+        }[norm_dims]()
+        norm = norm if per_sample else grad.norm()
         gap = norm**power - target
         if one_sided:
             gap = F.relu(gap)
         return (gap**2 if squared else gap.abs()).mean()
 
     return gradient_penalty
+
+
+def gradient_penalty_grad_outputs(critic, real, fake):
+    """Right, written differently, as WGAN-GP code often is: grad_outputs instead of a sum,
+    alpha shaped for any sample, the mixed points from torch.lerp."""
+    alpha = torch.rand(len(real), *[1] * (real.dim() - 1))
+    mixed = torch.lerp(fake.detach(), real, alpha).requires_grad_(True)
+    scores = critic(mixed)
+    (grad,) = torch.autograd.grad(
+        scores, mixed, grad_outputs=torch.ones_like(scores), create_graph=True, retain_graph=True
+    )
+    return grad.view(len(grad), -1).norm(2, dim=1).sub(1).pow(2).mean()
 
 
 def test_check_gradient_penalty(capsys):
@@ -111,6 +143,13 @@ def test_check_gradient_penalty(capsys):
         check, make_gradient_penalty(alpha_shape="element"), hint="one alpha ~ U[0, 1] per"
     )
     expect_reject(check, make_gradient_penalty(alpha_shape="batch"), hint="one alpha ~ U[0, 1] per")
+    expect_pass(check, make_gradient_penalty(alpha_shape="any", norm_dims="view"), capsys=capsys)
+    expect_pass(check, gradient_penalty_grad_outputs, capsys=capsys)
+    # right on 2-D points only: the check tries images (8, 1, 8, 8) too
+    expect_reject(check, make_gradient_penalty(norm_dims="dim 1"), hint="flatten each sample's")
+    expect_reject(check, make_gradient_penalty(norm_dims="last"), hint="flatten each sample's")
+    expect_reject(check, make_gradient_penalty(alpha_shape="vector"), hint="shape (N, 1)")
+    expect_reject(check, make_gradient_penalty(seed=True), hint="don't seed inside")
 
 
 # ------------------------------------------------------------------------------ 3. hinge loss
@@ -132,6 +171,8 @@ def test_check_d_loss_hinge(capsys):
     )
     expect_reject(check, lambda r, f: F.relu(1 - r).sum() + F.relu(1 + f).sum(), hint="sum instead")
     expect_reject(check, lambda r, f: F.relu(torch.cat([1 - r, 1 + f])).mean(), hint="one mean")
+    one_size = lambda r, f: (F.relu(1 - r).sum() + F.relu(1 + f).sum()) / len(r)
+    expect_reject(check, one_size, hint="one batch's size")
 
 
 # ------------------------------------------------------------------------------ 4. weight clipping

@@ -12,9 +12,12 @@ import hashlib
 import io
 import json
 import secrets
+import shutil
 import socket
+import subprocess
 import textwrap
 import threading
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -538,28 +541,57 @@ def test_the_courses_own_answer_is_not_the_learners(graded):
     assert "course answer" in text and "review" in text
 
 
-def test_sandbox_arguments_hide_what_a_submission_must_not_see(tmp_path):
+def _pairs(args: list[str], flag: str) -> list[list[str]]:
+    """The arguments that follow each `flag` in a bwrap command (one for --tmpfs, two for binds)."""
+    width = 1 if flag in ("--tmpfs", "--remount-ro") else 2
+    return [args[i + 1 : i + 1 + width] for i, a in enumerate(args) if a == flag]
+
+
+def test_sandbox_arguments_hide_what_a_submission_must_not_see(tmp_path, monkeypatch):
+    from gan_course.tooling import sandbox
     from gan_course.tooling.sandbox import Sandbox
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     (tmp_path / "grades.csv").write_text("x")
     box = Sandbox("/usr/bin/bwrap", hidden=[tmp_path / "class", tmp_path / "grades.csv"])
     args = box.wrap(["python", "run.py"], tmp_path / "work")
+    assert [str(tmp_path / "class")] not in _pairs(args, "--tmpfs")  # gone with /tmp's own tmpfs
+    assert ["/tmp"] in _pairs(args, "--tmpfs")
+    monkeypatch.setattr(sandbox, "_emptied_with_tmp", lambda path: False)  # as if not in /tmp
+    args = box.wrap(["python", "run.py"], tmp_path / "work")
     assert args[:1] == ["/usr/bin/bwrap"] and args[-2:] == ["python", "run.py"]
     assert "--unshare-all" in args and ["--ro-bind", "/", "/"] == args[1:4]
-    assert ["--tmpfs", str(tmp_path / "class")] == args[
-        args.index("--tmpfs") : args.index("--tmpfs") + 2
-    ]
-    assert ["--ro-bind", "/dev/null", str(tmp_path / "grades.csv")] == [
-        args[i]
-        for i in range(
-            args.index(str(tmp_path / "grades.csv")) - 2,
-            args.index(str(tmp_path / "grades.csv")) + 1,
-        )
-    ]
+    assert [str(tmp_path / "class")] in _pairs(args, "--tmpfs")
+    assert [str(tmp_path / "class")] in _pairs(args, "--remount-ro")  # and nothing written there
+    assert ["/dev/null", str(tmp_path / "grades.csv")] in _pairs(args, "--ro-bind")
+    assert _pairs(args, "--bind") == [[str(tmp_path / "work")] * 2]
     whole_course = Sandbox("/usr/bin/bwrap", hidden=[REPO])
     hidden = whole_course.wrap(["true"], tmp_path)
-    assert str(REPO) not in [hidden[i + 1] for i, a in enumerate(hidden) if a == "--tmpfs"]
+    assert [str(REPO)] not in _pairs(hidden, "--tmpfs")
     assert not Sandbox.detect("off").on and "turned off" in Sandbox.detect("off").why_not
     with pytest.raises(ValueError, match="auto"):
         Sandbox.detect("sometimes")
+
+
+def test_a_course_under_tmp_stays_visible_in_the_sandbox(tmp_path, monkeypatch):
+    """The sandbox empties /tmp; a course (or venv) cloned there must still be seen, read-only,
+    and nothing else of /tmp."""
+    from gan_course.tooling import sandbox
+
+    box = sandbox.Sandbox.detect()
+    if not box.on:
+        pytest.skip(box.why_not)
+    course, other = Path("/tmp") / f"course-{tmp_path.name}", Path(f"/tmp/other-{tmp_path.name}")
+    for place in (course, other):
+        place.mkdir()
+        (place / "note.txt").write_text("here\n")
+    try:
+        monkeypatch.setattr(sandbox, "_needed", lambda: [course.resolve()])
+        args = box.wrap(["sh", "-c", "cat note.txt; ls /tmp; echo x > note2.txt"], tmp_path)
+        args[args.index("--chdir") + 1] = str(course)
+        ran = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert ran.stdout.splitlines()[0] == "here", ran
+        assert other.name not in ran.stdout and course.name in ran.stdout, ran
+        assert ran.returncode != 0 and not (course / "note2.txt").exists(), ran
+    finally:
+        shutil.rmtree(course), shutil.rmtree(other)

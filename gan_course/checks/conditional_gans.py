@@ -206,6 +206,17 @@ def check_ask_for(fn, n: int = 64) -> None:
                 "something else",
                 hint="return the generator's images as they are",
             )
+        first, second = _Spy(), _Spy()
+        c.call(fn, first, 3, n)
+        c.call(fn, second, 3, n)
+        c.expect(
+            not torch.equal(first.asked()[0], second.asked()[0]),
+            "two calls in a row, ask_for(generator, 3, n) twice",
+            "new noise, new images",
+            "the same noise twice",
+            hint="don't seed inside ask_for: draw new noise at every call, so that asking again "
+            "gives other 3s",
+        )
 
 
 # ------------------------------------------------------------------------------ 4 label accuracy
@@ -282,3 +293,11 @@ def check_per_class_accuracy(fn) -> None:
             hint="for each k: (predicted[labels == k] == k).float().mean()",
             mistakes=_per_class_mistakes(judge, images, labels, n_classes),
         )
+
+
+__all__ = [
+    "check_conditional_input",
+    "check_projection_logit",
+    "check_ask_for",
+    "check_per_class_accuracy",
+]

@@ -35,6 +35,36 @@ from torch import Tensor
 PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 PASS_MARK, FAIL_MARK = "✔", "✘"
 AUTOGRAD_HINT = "use torch operations only (no .item(), float() or NumPy) so autograd can follow"
+FLOAT_LOSS_HINT = (
+    "the loss is a Python number (.item() or float() made it one), and autograd can't "
+    "differentiate a number: keep the tensor, and call .item() only for logging"
+)
+DETACHED_LOSS_HINT = (
+    "the loss is cut off from the network: .detach(), .data, torch.tensor(x.item()), NumPy or "
+    "torch.no_grad() on the way leave autograd nothing to follow; compute it with torch "
+    "operations on the logits themselves"
+)
+# Errors a learner's code raises, by a piece of their message, and what they usually mean
+ERROR_HINTS = (
+    (("'float' object has no attribute 'backward'",), FLOAT_LOSS_HINT),
+    (("'int' object has no attribute 'backward'",), FLOAT_LOSS_HINT),
+    (("does not require grad and does not have a grad_fn",), DETACHED_LOSS_HINT),
+    (
+        ("backward through the graph a second time",),
+        "each backward() frees the graph it went through: compute the outputs again (a fresh "
+        "forward pass) at every step instead of reusing logits or fakes from an earlier one",
+    ),
+    (
+        ("Target size", "must be the same as input size"),
+        "the labels must have the logits' shape, (N,): torch.ones_like(logits) and "
+        "torch.zeros_like(logits)",
+    ),
+    (
+        ("grad can be implicitly created only for scalar outputs",),
+        "backward() needs one number: average the loss over the batch with .mean() first",
+    ),
+    (("numpy", "requires grad"), AUTOGRAD_HINT),  # PyTorch suggests .detach(): not for a loss
+)
 
 
 class CheckFailed(AssertionError):
@@ -61,11 +91,12 @@ class CheckFailed(AssertionError):
 class NotImplementedYet(CheckFailed):
     """The learner's function still raises NotImplementedError."""
 
-    def __init__(self, task: str):
+    def __init__(self, task: str, what: str = "not implemented yet", hint: str | None = None):
         super().__init__(
             task,
-            "not implemented yet",
-            hint="replace `raise NotImplementedError` in the cell above with your code, "
+            what,
+            hint=hint
+            or "replace `raise NotImplementedError` in the cell above with your code, "
             "run that cell, then run this check again.",
         )
 
@@ -144,12 +175,33 @@ class Check:
             raise
         except Exception as err:
             hint = _learner_line(err)
-            if "numpy" in str(err) and "requires grad" in str(err):
-                # PyTorch suggests .detach().numpy(), which would cut the gradient the loss needs
-                hint = f"{AUTOGRAD_HINT} ({hint})"
+            meaning = next((h for keys, h in ERROR_HINTS if all(k in str(err) for k in keys)), None)
+            if meaning is not None:
+                hint = f"{meaning} ({hint})"
             raise LearnerError(
                 self.task, f"your code raised {type(err).__name__}: {err}", hint=hint, got=None
             ) from err
+
+    def trace(self, net: torch.nn.Module, *inputs, kinds: tuple[type, ...]):
+        """`net(*inputs)` (through `call`, without autograd), and the layers of `kinds` it ran, in
+        the order it ran them: a list of (layer, its input, its output). What happens *between*
+        two of them (an activation, written as a module or as a function) is read off with
+        `what_maps`."""
+        calls: list[tuple[torch.nn.Module, Tensor, Tensor]] = []
+
+        def record(module, args, out):
+            if args and isinstance(args[0], Tensor) and isinstance(out, Tensor):
+                # copies: an in-place activation (nn.ReLU(inplace=True)) would change them later
+                calls.append((module, args[0].detach().clone(), out.detach().clone()))
+
+        hooks = [m.register_forward_hook(record) for m in net.modules() if isinstance(m, kinds)]
+        try:
+            with torch.no_grad():
+                out = self.call(net, *inputs)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return calls, out
 
     # -- expectations ------------------------------------------------------------------------
 
@@ -218,12 +270,13 @@ class Check:
 
     def expect_differentiable(self, out, of: str) -> None:
         """`out` is a tensor that autograd can follow back to `of` (e.g. "the logits")."""
+        tensor = isinstance(out, Tensor)
         self.expect(
-            isinstance(out, Tensor) and out.requires_grad,
+            tensor and out.requires_grad,
             f"can autograd follow the loss back to {of}?",
             "a tensor with a gradient",
-            type(out).__name__ if not isinstance(out, Tensor) else "a tensor without one",
-            hint=AUTOGRAD_HINT,
+            "a tensor without one" if tensor else f"a {type(out).__name__}",
+            hint=DETACHED_LOSS_HINT if tensor else FLOAT_LOSS_HINT,
         )
 
     def expect_all_params_learn(self, net: torch.nn.Module, out: Tensor) -> None:
@@ -255,10 +308,20 @@ class Check:
             hint="subclass nn.Module and call super().__init__() first",
         )
 
-    def expect_one_sgd_step(self, who, before, after, reference, move_hint, step_hint) -> None:
+    def expect_one_sgd_step(
+        self, who, before, after, reference, move_hint, step_hint, optimizer=None
+    ) -> None:
         """`who` ("D", "G") moved, and by exactly `reference`: one SGD step (lr `STEP_LR`) on its
         loss from gradients that `fill_stale_grads` left at `STALE_GRAD`; a missing zero_grad()
-        shows as a step of exactly STEP_LR * STALE_GRAD more, and gets its own hint."""
+        shows as a step of exactly STEP_LR * STALE_GRAD more, and gets its own hint. With the
+        learner's `optimizer` (a `WatchedSGD`), an unmoved network whose new gradients were
+        cleared before the step gets its own hint too."""
+        opt = f"{who.lower()}_optimizer"
+        if isinstance(optimizer, WatchedSGD) and optimizer.cleared_new_gradients:
+            move_hint = (
+                f"{opt}.zero_grad() between backward() and step() throws the new gradients "
+                "away before step() can use them: zero_grad() first, then backward(), then step()"
+            )
         self.expect(
             not same(before, after),
             f"{who}'s parameters after the {who} step",
@@ -415,10 +478,72 @@ STEP_LR = 0.1  # checks of a training step use plain SGD: one step's effect is e
 STALE_GRAD = 5.0  # the gradient left in .grad "from an earlier step", to catch a missing zero_grad
 
 
-def fixed_logits(n: int = 16) -> tuple[Tensor, Tensor]:
-    """Logits (or critic scores) as a trained D gives them: real mostly positive, fake mostly
-    negative, some of each beyond +-1. Inside a `Check`, the same every time."""
-    return torch.randn(n) * 2 + 1, torch.randn(n) * 2 - 1
+POOLED = (
+    "one mean over both batches together (torch.cat, or a sum divided by n + m) weighs each "
+    "batch by its size: take the mean of each term, then combine the two"
+)
+ONE_BATCH_SIZE = (
+    "dividing both sums by one batch's size is right only when the batches are equal: take "
+    "the mean of each term over its own batch"
+)
+
+
+def size_mistakes(want, real_terms, fake_terms) -> list[tuple[Tensor, str]]:
+    """A loss `want` = mean(real_terms) + mean(fake_terms) as the usual slips with the batch
+    sizes compute it (give batches of different sizes, so that each one shows)."""
+    total, n, m = real_terms.sum() + fake_terms.sum(), len(real_terms), len(fake_terms)
+    return [
+        (total, "sum instead of mean: average each term over its batch"),
+        (n * want, "sum instead of mean: average each term over its batch"),
+        (total / (n + m), POOLED),
+        (
+            want / 2,
+            "averaging the two terms halves the loss: take the mean of each batch, then "
+            "combine the two (one mean over both batches together does this too)",
+        ),
+        (total / n, ONE_BATCH_SIZE),
+        (total / m, ONE_BATCH_SIZE),
+    ]
+
+
+def fixed_logits(n: int = 16, m: int | None = None) -> tuple[Tensor, Tensor]:
+    """Logits (or critic scores) as a trained D gives them: `n` real, mostly positive, and `m`
+    fake (`n` unless given), mostly negative, some of each beyond +-1. Batches of unequal sizes
+    catch a loss that is right only when they are equal. Inside a `Check`, the same every time."""
+    return torch.randn(n) * 2 + 1, torch.randn(n if m is None else m) * 2 - 1
+
+
+def what_maps(before: Tensor, after: Tensor):
+    """Which elementwise function turns `before` into `after` (one layer's output into the next
+    one's input): "none", "relu", "tanh", "sigmoid", a LeakyReLU's negative slope (a float), or
+    "other" (a reshape between them is fine)."""
+    if before.numel() != after.numel():
+        return "other"
+    a, b = before.flatten().double(), after.flatten().double()
+
+    def near(x, y) -> bool:
+        return bool(torch.allclose(x, y, atol=1e-5, rtol=1e-4))
+
+    if near(b, a):
+        return "none"
+    if near(b, a.clamp_min(0)):
+        return "relu"
+    negative, positive = a < -1e-3, a > 1e-3
+    if negative.any() and positive.any() and near(b[positive], a[positive]):
+        slopes = b[negative] / a[negative]
+        if near(slopes, slopes.mean().expand_as(slopes)):
+            return round(slopes.mean().item(), 4)
+    for name, fn in (("tanh", torch.tanh), ("sigmoid", torch.sigmoid)):
+        if near(b, fn(a)):
+            return name
+    return "other"
+
+
+def map_name(found) -> str:
+    """What `what_maps` found, in words for a message."""
+    if isinstance(found, float):
+        return f"a LeakyReLU({found:g})"
+    return {"none": "nothing", "relu": "a ReLU", "other": "something else"}.get(found, f"a {found}")
 
 
 def snapshot(net: torch.nn.Module, buffers: bool = False) -> list[Tensor]:
@@ -430,6 +555,23 @@ def snapshot(net: torch.nn.Module, buffers: bool = False) -> list[Tensor]:
 def same(a, b, atol: float = 1e-6) -> bool:
     """Two snapshots hold the same values."""
     return all(torch.allclose(x, y, atol=atol) for x, y in zip(a, b, strict=True))
+
+
+class WatchedSGD(torch.optim.SGD):
+    """Plain SGD (lr `STEP_LR`) that notes whether `zero_grad()` was called on gradients a
+    backward() had just filled (not the stale ones `fill_stale_grads` left): a zero_grad()
+    between backward() and step(), which leaves the step nothing to do."""
+
+    def __init__(self, params) -> None:
+        super().__init__(params, lr=STEP_LR)
+        self.cleared_new_gradients = False
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None and p.grad.any() and not bool((p.grad == STALE_GRAD).all()):
+                    self.cleared_new_gradients = True
+        super().zero_grad(set_to_none)
 
 
 def fill_stale_grads(net: torch.nn.Module, value: float = STALE_GRAD) -> None:

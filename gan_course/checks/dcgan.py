@@ -15,7 +15,7 @@ from ..models.dcgan import (
     conv_transpose_output_size,
     dcgan_init,
 )
-from .core import Check
+from .core import Check, map_name, what_maps
 
 # (n, kernel, stride, padding): the DCGAN layers and some awkward ones (odd sizes, floors)
 SIZE_CASES = [(16, 4, 2, 1), (8, 4, 2, 1), (1, 4, 1, 0), (4, 4, 1, 0), (7, 3, 2, 1), (28, 5, 2, 2),
@@ -99,6 +99,53 @@ def _layers(net: nn.Module) -> list[nn.Module]:
     return [m for m in net.modules() if not list(m.children())]
 
 
+def _expect_conv_norm_relu(c: Check, net: nn.Module, z: torch.Tensor) -> None:
+    """In the order forward runs them: each hidden transposed conv -> BatchNorm -> ReLU (or a
+    LeakyReLU), as modules or as functions; no BatchNorm after the last transposed conv."""
+    calls, _ = c.trace(net, z, kinds=(nn.ConvTranspose2d, nn.BatchNorm2d))
+    kinds = [type(m) for m, _, _ in calls]
+    convs = [i for i, kind in enumerate(kinds) if kind is nn.ConvTranspose2d]
+    add_norm = "add nn.BatchNorm2d(channels) after each hidden transposed conv, before its ReLU"
+    for i in convs[:-1]:
+        norm_next = i + 1 < len(calls) and kinds[i + 1] is nn.BatchNorm2d
+        c.expect(
+            norm_next,
+            "BatchNorm after each hidden transposed convolution",
+            "nn.BatchNorm2d right after the first two transposed convs",
+            f"{kinds.count(nn.BatchNorm2d)} BatchNorm2d layer(s)",
+            hint=add_norm,
+        )
+        between = what_maps(calls[i][2], calls[i + 1][1])
+        c.expect(
+            between == "none",
+            "what comes between a hidden transposed conv and its BatchNorm",
+            "nothing: conv -> BatchNorm -> ReLU",
+            map_name(between),
+            hint="BatchNorm comes before the activation: conv -> BatchNorm -> ReLU; after a "
+            "ReLU it would normalise values already cut at 0 and hand negative ones on",
+        )
+    c.expect(
+        not convs or kinds[convs[-1] + 1 :].count(nn.BatchNorm2d) == 0,
+        "no BatchNorm at the output",
+        "the last transposed conv followed by Tanh only",
+        "a BatchNorm2d after the last transposed conv",
+        hint="no BatchNorm on G's output layer (Radford et al.): the images need their own "
+        "mean and spread, not a normalised one",
+    )
+    for i in [j for j in convs[:-1] if j + 2 < len(calls)]:
+        after_norm = what_maps(calls[i + 1][2], calls[i + 2][1])  # BatchNorm out -> next in
+        c.expect(
+            after_norm == "relu" or isinstance(after_norm, float),
+            "an activation after each BatchNorm",
+            "nn.ReLU() after each BatchNorm2d",
+            map_name(after_norm),
+            hint="conv -> BatchNorm -> ReLU: without the ReLU the layers collapse into one "
+            "linear map"
+            if after_norm == "none"
+            else "conv -> BatchNorm -> ReLU: the hidden layers of DCGAN's generator use ReLU",
+        )
+
+
 def check_dcgan_generator(cls) -> None:
     """`Generator16(latent_dim, width)`: z (N, latent_dim) -> (N, 1, 16, 16) in [-1, 1], built
     from transposed convolutions, BatchNorm + ReLU after each hidden one, Tanh at the output."""
@@ -133,33 +180,7 @@ def check_dcgan_generator(cls) -> None:
             f"[{lo:.2f}, {hi:.2f}]",
             hint=f"{squash}: use nn.Tanh()" if lo >= 0 and hi <= 1 else "end with nn.Tanh()",
         )
-        norms = [i for i, m in enumerate(layers) if isinstance(m, nn.BatchNorm2d)]
-        convs = [i for i, m in enumerate(layers) if isinstance(m, nn.ConvTranspose2d)]
-        after_hidden = all(any(c_i < b < c_i + 2 for b in norms) for c_i in convs[:-1])
-        c.expect(
-            len(norms) >= 2 and after_hidden,
-            "BatchNorm after each hidden transposed convolution",
-            "nn.BatchNorm2d right after the first two transposed convs",
-            f"{len(norms)} BatchNorm2d layer(s)",
-            hint="add nn.BatchNorm2d(channels) after each hidden transposed conv, before its ReLU",
-        )
-        c.expect(
-            len(norms) == 2 and norms[-1] < convs[-1],
-            "no BatchNorm at the output",
-            "the last transposed conv followed by Tanh only",
-            "a BatchNorm2d after the last transposed conv",
-            hint="no BatchNorm on G's output layer (Radford et al.): the images need their own "
-            "mean and spread, not a normalised one",
-        )
-        relus = [i for i, m in enumerate(layers) if isinstance(m, nn.ReLU | nn.LeakyReLU)]
-        c.expect(
-            all(any(b < r <= b + 1 for r in relus) for b in norms),
-            "an activation after each BatchNorm",
-            "nn.ReLU() after each BatchNorm2d",
-            "a BatchNorm2d without an activation after it",
-            hint="conv -> BatchNorm -> ReLU: without the ReLU the layers collapse into one "
-            "linear map",
-        )
+        _expect_conv_norm_relu(c, net, torch.randn(8, 24))
         c.expect_all_params_learn(net, out)
 
 

@@ -17,6 +17,13 @@ ELEMENTWISE_SQRT = (
 )
 
 
+EIGVALSH = (
+    "torch.linalg.eigvalsh is for symmetric matrices: it reads one triangle only, and Σ1 Σ2 is "
+    "not symmetric. Use torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum(), or eigvalsh "
+    "of the symmetric Σ1^(1/2) Σ2 Σ1^(1/2), which has the same eigenvalues"
+)
+
+
 def _gaussians():
     """Two 3-D Gaussians with full covariances: means (3,), covariances (3, 3), float64."""
     a, b = torch.randn(3, 3, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64)
@@ -42,6 +49,15 @@ def _fd_mistakes(mu1, sigma1, mu2, sigma2) -> list[tuple[torch.Tensor, str]]:
             "the mean term is the *squared* distance ||μ1 - μ2||², not ||μ1 - μ2||",
         ),
         (want.sqrt(), "the Fréchet distance of FID is d², not d: don't take the square root"),
+        *[
+            (
+                mean_term + traces - 2 * root(torch.linalg.eigvalsh(product, UPLO=uplo)).sum(),
+                EIGVALSH,
+            )
+            for product in (sigma1 @ sigma2, sigma2 @ sigma1)
+            for uplo in "LU"
+            for root in (torch.sqrt, lambda e: e.clamp_min(0).sqrt(), lambda e: e.abs().sqrt())
+        ],
     ]
 
 
@@ -60,6 +76,13 @@ def check_frechet_distance(fn) -> None:
             hint="eigvals returns complex numbers: keep the real part (.real) after .sqrt()",
         )
         got = c.expect_scalar(got, "frechet_distance(...)", hint="sum the terms to one number")
+        c.expect_finite(
+            got,
+            "the distance between two 3-D Gaussians",
+            "NaN comes from the square root of a negative number: the eigenvalues of Σ1 Σ2 are "
+            ">= 0 in theory, so take them with torch.linalg.eigvals (eigvalsh assumes a "
+            "symmetric matrix) and .sqrt() them before keeping .real",
+        )
         c.expect_close(
             got,
             metrics.gaussian_frechet_distance(mu1, sigma1, mu2, sigma2),

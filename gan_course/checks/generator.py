@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .. import data
 from ..models import MLPGenerator
 from .core import Check
+
+
+def expect_hidden_width(c: Check, net, z, hidden: int, name: str) -> None:
+    """The Linear layers before the last one are `hidden` wide: the argument is used. (Layers
+    PyTorch doesn't see, kept in a plain list, are the business of `expect_all_params_learn`.)"""
+    calls, _ = c.trace(net, z, kinds=(nn.Linear,))
+    widths = [out.shape[-1] for _, _, out in calls[:-1]]
+    c.expect(
+        all(w == hidden for w in widths),
+        f"the width of the hidden layers of {name}",
+        f"{hidden} each (the `hidden` argument)",
+        widths,
+        hint=f"use the `hidden` argument for the hidden layers' width (here {hidden}), "
+        "not a number of your own",
+    )
 
 
 def check_latent_noise(fn) -> None:
@@ -80,6 +96,7 @@ def check_generator_2d(cls) -> None:
             hint="put an nn.ReLU() between the Linear layers: without one the network "
             "is a single linear map, and turns a Gaussian into another Gaussian",
         )
+        expect_hidden_width(c, net, torch.randn(16, 3), 32, "Generator2D(3, 32)")
         c.expect_all_params_learn(net, out)
         # can it reach the ring (radius 2)? fit fixed targets by regression for a moment
         z, angle = torch.randn(64, 3), torch.rand(64) * 6.283
@@ -98,6 +115,15 @@ def check_generator_2d(cls) -> None:
             hint="the outputs are squashed into [-1, 1]: 2-D points need no Tanh or "
             "Sigmoid at the end",
         )
+        lowest = net(z).detach().min().item()
+        c.expect(
+            lowest < -0.5,
+            "can its outputs be negative? (fitted to points all around the ring)",
+            "coordinates down to -2.5",
+            f"smallest coordinate {lowest:.2f}",
+            hint="an activation after the last Linear layer (a ReLU keeps every coordinate "
+            ">= 0) leaves three quarters of the ring out of reach: end with the Linear layer",
+        )
 
 
 def check_digit_generator(cls) -> None:
@@ -112,6 +138,7 @@ def check_digit_generator(cls) -> None:
             else "the last Linear layer needs 1*8*8 = 64 outputs"
         )
         c.expect_shape(out, (10, 1, 8, 8), "the output shape for z of shape (10, 16)", hint=hint)
+        expect_hidden_width(c, net, torch.randn(10, 16), 64, "DigitGenerator(16, 64)")
         c.expect_all_params_learn(net, out)
         with torch.no_grad():  # large inputs push the output layer to its limits
             loud = net(30 * torch.randn(256, 16))
@@ -130,3 +157,6 @@ def check_digit_generator(cls) -> None:
             f"[{lo:.2f}, {hi:.2f}]",
             hint="Sigmoid gives [0, 1] but the digits are in [-1, 1]: use nn.Tanh()",
         )
+
+
+__all__ = ["check_latent_noise", "check_generator_2d", "check_digit_generator"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .. import losses
-from .core import AUTOGRAD_HINT, Check, fixed_logits
+from .core import AUTOGRAD_HINT, Check, fixed_logits, size_mistakes
 
 STABILITY_HINT = (
     "compute it from logits (F.softplus or F.binary_cross_entropy_with_logits): "
@@ -14,18 +15,15 @@ STABILITY_HINT = (
 
 
 def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:
-    """The D loss as the common mistakes compute it, each with its hint (for equal batches)."""
+    """The D loss as the common mistakes compute it, each with its hint. Give batches of
+    different sizes, so that a loss right only for equal ones shows."""
     want = losses.d_loss_bce(real_logits, fake_logits)
+    real_terms, fake_terms = F.softplus(-real_logits), F.softplus(fake_logits)
     probabilities = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
     return [
         (losses.d_loss_bce(fake_logits, real_logits), "labels swapped: real is 1, fake is 0"),
-        (len(real_logits) * want, "sum instead of mean: average each term over its batch"),
         (-want, "wrong sign: the loss is the *negative* log-likelihood, -V"),
-        (
-            want / 2,
-            "one mean over both batches together halves the loss: take the mean of each "
-            "term, then add the two",
-        ),
+        *size_mistakes(want, real_terms, fake_terms),
         (losses.d_loss_bce(*probabilities), "sigmoid applied twice: D already returns logits"),
     ]
 
@@ -33,16 +31,17 @@ def d_loss_mistakes(real_logits, fake_logits) -> list[tuple[torch.Tensor, str]]:
 def check_d_loss(fn) -> None:
     """`d_loss(real_logits, fake_logits)`: -mean log D(x) - mean log(1 - D(G(z)))."""
     with Check("d_loss", reference=(losses.d_loss_bce, losses.minimax_value)) as c:
-        real, fake = fixed_logits()
+        real, fake = fixed_logits(16, 10)  # unequal batches: each term is its own batch's mean
+        want = losses.d_loss_bce(real, fake)
         got = c.expect_scalar(
-            c.call(fn, real, fake),
+            c.call(fn, real.clone(), fake.clone()),
             "d_loss(real_logits, fake_logits)",
             hint="average over the batch with .mean()",
         )
         c.expect_close(
             got,
-            losses.d_loss_bce(real, fake),
-            "the loss on 16 real + 16 fake logits",
+            want,
+            "the loss on 16 real + 10 fake logits",
             hint="real term: -log sigmoid(real); fake term: -log(1 - sigmoid(fake))",
             mistakes=d_loss_mistakes(real, fake),
         )
@@ -54,6 +53,19 @@ def check_d_loss(fn) -> None:
             hint=STABILITY_HINT,
             rtol=1e-3,
         )
+        leaves = real.clone().requires_grad_(True), fake.clone().requires_grad_(True)
+        out = c.call(fn, *leaves)
+        c.expect_differentiable(out, "the logits")
+        out.backward()
+        grads = [torch.zeros_like(x) if x.grad is None else x.grad for x in leaves]
+        c.expect(
+            bool((grads[0] < 0).all() and (grads[1] > 0).all()),
+            "the gradient with respect to the logits",
+            "negative for every real logit, positive for every fake one",
+            "some of the wrong sign, or 0",
+            hint="D's loss falls as real logits rise and fake logits fall: use every logit, "
+            "with torch operations only",
+        )
 
 
 def check_g_loss_nonsaturating(fn) -> None:
@@ -61,7 +73,7 @@ def check_g_loss_nonsaturating(fn) -> None:
     with Check("g_loss_nonsaturating", reference=losses.g_loss_nonsaturating) as c:
         _, fake = fixed_logits()
         got = c.expect_scalar(
-            c.call(fn, fake),
+            c.call(fn, fake.clone()),
             "g_loss_nonsaturating(fake_logits)",
             hint="average over the batch with .mean()",
         )

@@ -82,16 +82,19 @@ def check_d_loss_noisy_labels(fn) -> None:
     with Check(
         "d_loss_noisy_labels", reference=(losses.d_loss_bce_targets, train.real_targets)
     ) as c:
-        real, fake = fixed_logits()
+        real, fake = fixed_logits(16, 10)  # unequal batches: each term is its own batch's mean
         got = c.expect_scalar(
-            c.call(fn, real, fake, 0.0, 0.1), "the loss", hint="average with .mean()"
+            c.call(fn, real.clone(), fake.clone(), 0.0, 0.1),
+            "the loss",
+            hint="average with .mean()",
         )
         bce = F.binary_cross_entropy_with_logits
         ones, fake_term = torch.ones_like(real), F.softplus(fake).mean()
+        fake_ones = torch.ones_like(fake)
         want = losses.d_loss_bce_targets(real, fake, train.real_targets(len(real), 0.0, 0.1))
         mistakes = [
             (
-                bce(real, 0.9 * ones) + bce(fake, 0.1 * ones),
+                bce(real, 0.9 * ones) + bce(fake, 0.1 * fake_ones),
                 "one-sided: smooth only the real labels; fakes keep target 0, or D rewards "
                 "fakes it already rejects",
             ),
@@ -106,20 +109,29 @@ def check_d_loss_noisy_labels(fn) -> None:
             (bce(real, 0 * ones) + fake_term, "with flip=0 every label was flipped: " + FLIP_HINT),
             (len(real) * want, "sum instead of mean: average each term over its batch"),
             (
-                bce(fake, 0.9 * ones) + F.softplus(real).mean(),
+                bce(fake, 0.9 * fake_ones) + F.softplus(real).mean(),
                 "labels swapped: the real logits get the real targets, the fakes target 0",
             ),
+            *[
+                (
+                    k * bce(torch.cat([real, fake]), torch.cat([0.9 * ones, 0 * fake_ones])),
+                    "one mean over both batches together (torch.cat) weighs each batch by its "
+                    "size, and is right only when they are equal: take the mean of each term, "
+                    "then add the two",
+                )
+                for k in (1, 2)
+            ],
         ]
         c.expect_close(
             got,
             want,
-            "with smoothing=0.1 and flip=0: real targets 0.9",
+            "with smoothing=0.1 and flip=0: real targets 0.9 (16 real, 10 fake logits)",
             hint="real targets torch.full((n,), 1 - smoothing); "
             "F.binary_cross_entropy_with_logits(real_logits, targets)",
             mistakes=mistakes,
         )
         c.expect_close(
-            c.call(fn, real, fake, 0.0, 0.0),
+            c.call(fn, real.clone(), fake.clone(), 0.0, 0.0),
             losses.d_loss_bce(real, fake),
             "with flip=0 and smoothing=0: plain BCE",
             hint="with no flips and no smoothing this is lesson 04's d_loss_bce",
@@ -130,6 +142,7 @@ def check_d_loss_noisy_labels(fn) -> None:
         c.expect_differentiable(out, "the logits")
         for flip, smoothing in ((0.35, 0.0), (0.35, 0.1)):
             _expect_mean_target(c, fn, flip, smoothing)
+        _expect_fake_targets(c, fn, 0.35, 0.1)
         few = torch.full((200,), 2.0), torch.full((200,), -2.0)
         first, second = c.call(fn, *few, 0.35, 0.0), c.call(fn, *few, 0.35, 0.0)
         c.expect(
@@ -141,13 +154,16 @@ def check_d_loss_noisy_labels(fn) -> None:
         )
 
 
-def _expect_mean_target(c: Check, fn, flip: float, smoothing: float, n: int = 20_000) -> None:
-    """With constant logits l the real term is softplus(l) - l * mean(targets): read it off."""
-    level = 2.0
-    real, fake = torch.full((n,), level), torch.full((n,), -level)
+# With constant logits l, a BCE term is softplus(l) - l * mean(targets), and with logits 0 it is
+# log 2 whatever the targets: so one batch at 0 and the other at +-2 reads off the other's targets.
+LEVEL, N_PROBE = 2.0, 20_000
+
+
+def _expect_mean_target(c: Check, fn, flip: float, smoothing: float) -> None:
+    """The mean real target, read off the loss of constant real logits (fakes at 0)."""
+    real, fake = torch.full((N_PROBE,), LEVEL), torch.zeros(N_PROBE)
     loss = float(c.call(fn, real, fake, flip, smoothing))
-    fake_term = F.softplus(fake).mean().item()
-    mean_target = (F.softplus(real).mean().item() + fake_term - loss) / level  # (N,) -> mean t
+    mean_target = (F.softplus(real).mean().item() + math.log(2) - loss) / LEVEL
     want = (1 - flip) * (1 - smoothing)
     wrong = {
         round(flip * (1 - smoothing), 4): "you flipped a share 1 - flip: " + FLIP_HINT,
@@ -158,10 +174,31 @@ def _expect_mean_target(c: Check, fn, flip: float, smoothing: float, n: int = 20
     c.expect(
         abs(mean_target - want) < 0.012,
         f"mean real target with flip={flip}, smoothing={smoothing} (read off the loss of "
-        f"{n:,} constant logits)",
+        f"{N_PROBE:,} constant logits)",
         f"{want:.3f} = (1 - flip) * (1 - smoothing)",
         f"{mean_target:.3f}",
         hint=hint or "targets: 1 - smoothing, then 0 where torch.rand(n) < flip",
+    )
+
+
+def _expect_fake_targets(c: Check, fn, flip: float, smoothing: float) -> None:
+    """The mean fake target, read off the loss of constant fake logits (reals at 0): 0."""
+    real, fake = torch.zeros(N_PROBE), torch.full((N_PROBE,), -LEVEL)
+    loss = float(c.call(fn, real, fake, flip, smoothing))
+    mean_target = (loss - math.log(2) - F.softplus(fake).mean().item()) / LEVEL
+    hint = "the fakes keep target 0 whatever flip and smoothing are"
+    if abs(mean_target - flip) < 0.012:
+        hint = (
+            "you flipped the fake labels too: the task flips only the real ones (a real sample "
+            "labelled fake); the fakes keep target 0"
+        )
+    c.expect(
+        abs(mean_target) < 0.012,
+        f"mean fake target with flip={flip}, smoothing={smoothing} (read off the loss of "
+        f"{N_PROBE:,} constant logits)",
+        "0: every fake is labelled fake",
+        f"{mean_target:.3f}",
+        hint=hint,
     )
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from .. import losses, train
 from ..models import MLPDiscriminator
-from .core import Check, CheckFailed, LearnerError, fixed_logits
+from .core import Check, CheckFailed, LearnerError, fixed_logits, size_mistakes
 
 NO_SIGMOID = (
     "no sigmoid: a critic's score is any real number, and the Wasserstein loss uses it as it is"
@@ -53,13 +53,13 @@ def _expect_differentiable(c: Check, fn, *scores) -> list[torch.Tensor]:
 def check_d_loss_wasserstein(fn) -> None:
     """`d_loss_wasserstein(real_scores, fake_scores)`: E[f(G(z))] - E[f(x)], minimised by f."""
     with Check("d_loss_wasserstein", reference=losses.d_loss_wasserstein) as c:
-        real, fake = fixed_logits()
+        real, fake = fixed_logits(16, 10)  # unequal batches: each term is its own batch's mean
         got = c.expect_scalar(
-            c.call(fn, real, fake),
+            c.call(fn, real.clone(), fake.clone()),
             "d_loss_wasserstein(real_scores, fake_scores)",
             hint="average each batch with .mean()",
         )
-        c.expect_finite(got, "the loss on 16 real + 16 fake scores", NO_LOG)
+        c.expect_finite(got, "the loss on 16 real + 10 fake scores", NO_LOG)
         want = losses.d_loss_wasserstein(real, fake)
         mistakes = [
             (
@@ -77,27 +77,22 @@ def check_d_loss_wasserstein(fn) -> None:
                 -F.logsigmoid(real).mean() + F.logsigmoid(fake).mean(),
                 NO_LOG,
             ),
-            (len(real) * want, "sum instead of mean: average each term over its batch"),
-            (
-                want / 2,
-                "one mean over both batches together halves the loss: take the mean of each "
-                "batch, then subtract",
-            ),
+            *size_mistakes(want, -real, fake),
         ]
         c.expect_close(
             got,
             want,
-            "the loss on 16 real + 16 fake scores",
+            "the loss on 16 real + 10 fake scores",
             hint="fake_scores.mean() - real_scores.mean()",
             mistakes=mistakes,
         )
         grad_real, grad_fake = _expect_differentiable(c, fn, real, fake)
-        n = len(real)
+        n, m = len(real), len(fake)
         c.expect_close(
             torch.cat([grad_real, grad_fake]),
-            torch.cat([torch.full((n,), -1 / n), torch.full((n,), 1 / n)]),
+            torch.cat([torch.full((n,), -1 / n), torch.full((m,), 1 / m)]),
             "the gradient with respect to each score",
-            hint="every real score should pull with -1/N and every fake with +1/N: "
+            hint="every real score should pull with -1/N and every fake with +1/M: "
             "a plain difference of means, nothing squashed",
         )
 
@@ -161,7 +156,9 @@ def check_gradient_penalty(fn) -> None:
         steep = _linear_critic([3.0, 4.0])  # |grad| = 5 everywhere
         needs_grad = {
             "does not require grad": "call .requires_grad_(True) on the mixed points x_hat "
-            "before the critic scores them: autograd.grad needs to know you want their gradient"
+            "before the critic scores them: autograd.grad needs to know you want their gradient",
+            "must match the size of tensor": "alpha needs one number per pair as a column, "
+            "shape (N, 1), to broadcast over each sample's coordinates: torch.rand(len(real), 1)",
         }
         got = c.expect_scalar(
             _call_explaining(c, needs_grad, fn, _scores(steep), real, fake),
@@ -224,6 +221,28 @@ def check_gradient_penalty(fn) -> None:
             hint="create_graph=True, and keep everything in torch so the graph stays whole",
         )
         _check_interpolation(c, fn)
+        _check_images(c, fn)
+
+
+def _check_images(c: Check, fn) -> None:
+    """Images (8, 1, 8, 8) and f(x) = sum of 0.25 * pixels: the gradient of each image is 0.25
+    on each of its 64 pixels, norm 2, so the penalty is (2 - 1)^2 = 1 exactly, wherever x_hat is.
+    (8 images of 8 rows: the (N, 1) alpha of the task broadcasts here too.)"""
+    real, fake = torch.randn(8, 1, 8, 8), torch.randn(8, 1, 8, 8)
+    critic = lambda x: 0.25 * x.flatten(1).sum(dim=1) + 0.3  # noqa: E731  (N, 1, 8, 8) -> (N,)
+    got = c.expect_scalar(c.call(fn, critic, real, fake), "the penalty on images")
+    flatten = (
+        "flatten each sample's gradient before its norm, grad.flatten(1).norm(dim=1): on images "
+        "(N, C, H, W) grad.norm(dim=1) takes the norm over the channels only, and dim=-1 over "
+        "each row"
+    )
+    c.expect_close(
+        got,
+        1.0,
+        "the penalty on images (8, 1, 8, 8) for f(x) = 0.25 * (sum of the pixels): |grad| = 2",
+        hint="one norm per image, over all its pixels: grad.flatten(1).norm(dim=1)",
+        mistakes=[(0.75**2, flatten), ((0.25 * 8**0.5 - 1) ** 2, flatten)],
+    )
 
 
 def _check_interpolation(c: Check, fn) -> None:
@@ -251,6 +270,14 @@ def _check_interpolation(c: Check, fn) -> None:
         f"{got:.4f}",
         hint,
     )
+    again = c.expect_scalar(c.call(fn, _bowl, real, fake), "the penalty")
+    c.expect(
+        again != got,
+        "two calls in a row on the same points",
+        "different alphas, so slightly different penalties",
+        "the same penalty twice",
+        hint="draw a fresh alpha at every call with torch.rand, and don't seed inside",
+    )
 
 
 # ------------------------------------------------------------------------------ 3. hinge loss
@@ -261,6 +288,7 @@ def hinge_mistakes(real, fake) -> list[tuple[torch.Tensor, str]]:
     want = losses.d_loss_hinge(real, fake)
     return [
         ((1 - real).mean() + (1 + fake).mean(), MISSING_RELU),
+        *size_mistakes(want, F.relu(1 - real), F.relu(1 + fake)),
         (
             F.relu(1 - real.mean()) + F.relu(1 + fake.mean()),
             "apply max(0, .) to each score, then average: relu(1 - real_scores).mean()",
@@ -278,12 +306,6 @@ def hinge_mistakes(real, fake) -> list[tuple[torch.Tensor, str]]:
             F.relu(1 + real).mean() + F.relu(1 + fake).mean(),
             "the real term's sign: a real sample costs while its score is below +1, relu(1 - real)",
         ),
-        (len(real) * want, "sum instead of mean: average each term over its batch"),
-        (
-            want / 2,
-            "one mean over both batches together halves the loss: take the mean of each "
-            "term, then add the two",
-        ),
     ]
 
 
@@ -296,10 +318,10 @@ def check_d_loss_hinge(fn) -> None:
         )
         for (real, fake), what in (
             (confident, "the loss when most scores are beyond the margins"),
-            (fixed_logits(), "the loss on 16 real + 16 fake scores"),
+            (fixed_logits(16, 10), "the loss on 16 real + 10 fake scores"),
         ):
             got = c.expect_scalar(
-                c.call(fn, real, fake),
+                c.call(fn, real.clone(), fake.clone()),
                 "d_loss_hinge(real_scores, fake_scores)",
                 hint="average each term over its batch with .mean()",
             )

@@ -24,6 +24,7 @@ def doctor() -> int:
         "numpy",
         "matplotlib",
         "ipywidgets",
+        "ipycanvas",
         "sklearn",
         "skimage",
         "tqdm",

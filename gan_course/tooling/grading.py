@@ -39,6 +39,7 @@ REVIEW = "review"  # would pass, but the learner's code reaches into the checks 
 STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, COURSE_ANSWER, REVIEW, ERROR)
 ANSWER_MARK = "# YOUR CODE HERE"
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(.*\)\s*$")
+QUESTION_CALL = re.compile(r"^\s*check_question\(\s*[\"']([\w.]+)[\"']")  # its task: the id's end
 GRADER_KEY = "gan_course_grader"  # metadata the runner writes; the learner's notebook never has it
 KERNEL_DIED = "the kernel died (a crash, or os._exit in the code)"
 TOUCHES_NOTE = "a cell of the learner's touches the checks or the grader: read it"
@@ -77,6 +78,8 @@ class Exercise:
                 continue
             if ANSWER_MARK in cell.source:
                 exercise.answers[cell.id] = defined_names(cell.source)
+            elif match := QUESTION_CALL.match(cell.source):
+                exercise.checks[cell.id] = match.group(1).split(".")[-1]
             elif match := CHECK_CALL.match(cell.source):
                 exercise.checks[cell.id] = match.group(1).removeprefix("check_")
         return exercise

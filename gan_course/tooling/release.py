@@ -14,6 +14,13 @@ In `exercises/` it becomes, at the same indentation::
         # YOUR CODE HERE
         raise NotImplementedError()
 
+A concept question's answer is one line ending in `### ANSWER` (what follows it is kept as the
+learner's instructions)::
+
+    why_detach = "b"  ### ANSWER: one of "a", "b", "c", "d"
+
+and becomes `why_detach = None  # YOUR CODE HERE: one of "a", "b", "c", "d"`.
+
 Cells tagged `solution-only` are dropped; outputs, execution counts and widget state are
 cleared. The same function serves the test that `exercises/` is up to date.
 """
@@ -30,6 +37,7 @@ from .layout import EXERCISES, SOLUTIONS, file_name, notebooks_in, topic
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY = "solution-only"
 _MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
+_ANSWER = re.compile(r"^(\s*)(\w+)\s*=.*?\s*### ANSWER(?::\s*(.*?))?\s*$")  # a question's answer
 
 
 class ReleaseError(ValueError):
@@ -52,6 +60,9 @@ def strip_solutions(source: str, where: str = "cell") -> str:
             if not inside:
                 raise ReleaseError(f"{where}, line {lineno}: END SOLUTION without BEGIN")
             inside = False
+        elif not inside and (answer := _ANSWER.match(line)):
+            indent, name, said = answer.groups()
+            out.append(f"{indent}{name} = None  # YOUR CODE HERE" + (f": {said}" if said else ""))
         elif not inside:
             out.append(line)
     if inside:

@@ -6,7 +6,8 @@ Each notebook is run by a process (the runner, and the kernel it starts) wrapped
 * **no network**: a network namespace of its own, with only its own loopback (the runner talks
   to its kernel there); the machine's network and the grader's own loopback are out of reach;
 * **a read-only view of the system and the course** (`/` bound read-only), and one private
-  writable folder, the notebook's temporary folder; `/tmp` is empty and its own;
+  writable folder, the notebook's temporary folder; `/tmp` is its own and empty (but for the
+  course and Python, read-only, when they live there);
 * **no view of the other submissions, the grades or the grading user's secrets**: the folders
   the submissions came from are replaced by empty ones (or, where such a folder also holds the
   course, each notebook in it by an empty file), and so are the grade files and the grading
@@ -25,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,17 +68,29 @@ class Sandbox:
         if trial.returncode != 0:
             said = trial.stderr.strip().splitlines()[-1:] or ["no message"]
             return cls(None, f"bubblewrap cannot make namespaces here ({said[0]})")
-        return cls(tool, "", [Path(p).resolve() for p in [*hidden, *private_places()]])
+        sandbox = cls(tool, "", [Path(p).resolve() for p in [*hidden, *private_places()]])
+        with tempfile.TemporaryDirectory() as folder:  # can a kernel's Python start in it?
+            python = [sys.executable, "-c", "import gan_course"]
+            trial = subprocess.run(
+                sandbox.wrap(python, Path(folder)), capture_output=True, text=True, timeout=60
+            )
+        if trial.returncode != 0:
+            said = trial.stderr.strip().splitlines()[-1:] or ["no message"]
+            return cls(None, f"Python does not start inside bubblewrap here ({said[0]})")
+        return sandbox
 
     def wrap(self, command: list[str], folder: Path) -> list[str]:
         """`command`, to run inside the sandbox with `folder` as its one writable place."""
         if not self.on:
             return command
         folder = Path(folder).resolve()
-        args = [self.tool, *BASE_ARGS]
+        args = [self.tool, *BASE_ARGS, "--tmpfs", "/tmp"]
+        for path in _needed_under_tmp():  # a course or venv in /tmp stays visible
+            args += ["--ro-bind", str(path), str(path)]
         for path in self.hidden:
-            args += _hide(path)
-        args += ["--tmpfs", "/tmp", "--bind", str(folder), str(folder), "--chdir", str(folder)]
+            if not _emptied_with_tmp(path):
+                args += _hide(path)
+        args += ["--bind", str(folder), str(folder), "--chdir", str(folder)]
         return [*args, "--", *command]
 
 
@@ -113,6 +127,13 @@ def _needed() -> list[Path]:
     return [REPO.resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
 
 
+def _needed_under_tmp() -> list[Path]:
+    """The course and Python, where they live under /tmp (which the sandbox empties)."""
+    tmp = Path("/tmp").resolve()
+    under = {n for n in _needed() if tmp in n.parents}
+    return sorted(n for n in under if not any(o in n.parents for o in under))
+
+
 def _hide(path: Path) -> list[str]:
     """Arguments that hide `path`: an empty folder over a folder, an empty file over a file.
 
@@ -126,7 +147,14 @@ def _hide(path: Path) -> list[str]:
     if any(n == path or path in n.parents for n in _needed()):
         notebooks = [p for p in path.rglob("*.ipynb") if not _tooling_part(p, path)]
         return [arg for p in notebooks for arg in ["--ro-bind", os.devnull, str(p)]]
-    return ["--tmpfs", str(path)]
+    return ["--tmpfs", str(path), "--remount-ro", str(path)]  # empty, and nothing written there
+
+
+def _emptied_with_tmp(path: Path) -> bool:
+    """Under /tmp, which the sandbox empties, and not in a course or Python bound back there."""
+    tmp = Path("/tmp").resolve()
+    kept = _needed_under_tmp()
+    return tmp in path.parents and not any(k == path or k in path.parents for k in kept)
 
 
 def _tooling_part(path: Path, root: Path) -> bool:
