@@ -41,8 +41,8 @@ def d_loss_bce(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 def g_loss_saturating(fake_logits: Tensor) -> Tensor:
     r"""$\mathbb{E}[\log(1 - D(G(z)))]$: the minimax loss as written in the game.
 
-    It *saturates*: when D confidently rejects the fakes (D(G(z)) near 0, early in training)
-    its gradient vanishes, so G learns least when it is worst.
+    It *saturates*: when D confidently rejects the fakes (D(G(z)) near 0, as when D gets far
+    ahead of G) its gradient vanishes, so G learns least when it is worst.
     """
     return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(l))
 
