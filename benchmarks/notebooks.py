@@ -4,11 +4,17 @@ A JupyterHub seat is typically one core and 2 GB. Each notebook runs top to bott
 kernel (nbclient, as nbval does), pinned to one CPU core with one torch thread, in FAST mode and
 in full; the time includes the kernel's start. The kernel's peak resident memory is read at the
 end of the run (`ru_maxrss`). Budgets: FAST ≤ 20 s, full ≤ 3 min, memory ≤ 2 GB.
+
+`python -m benchmarks notebooks` times them all (the README's syllabus columns);
+`python -m benchmarks.notebooks notebooks/07_dcgan.ipynb ...` times only the notebooks named,
+for the rows of a lesson just changed (`--fast-only` skips the full runs).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -57,26 +63,30 @@ def one_core() -> tuple[str, set | None]:
     return f"pinned to core {core}", before
 
 
-def run(seeds: int = 1, quick: bool = False) -> common.Report:
+def run(
+    seeds: int = 1, quick: bool = False, paths: list[Path] | None = None, fast_only: bool = False
+) -> common.Report:
+    """Time `paths` (default: every lesson and solution); `quick`: the first one, FAST only."""
     saved = {k: os.environ.get(k) for k in ("GAN_COURSE_FAST", "MPLBACKEND", "OMP_NUM_THREADS")}
     os.environ["OMP_NUM_THREADS"] = "1"
     pinned, cores_before = one_core()
     machine = common.Machine.here()
-    paths = layout.lessons() + layout.solutions()
+    paths = list(paths) if paths else layout.lessons() + layout.solutions()
     if quick:
-        paths = paths[:1]
+        paths, fast_only = paths[:1], True
     rows, fast_times, full_times, peaks = [], [], [], []
     try:
         for path in paths:
             fast_s, fast_mb = run_notebook(path, fast=True)
-            full_s, full_mb = (fast_s, fast_mb) if quick else run_notebook(path, fast=False)
+            full_s, full_mb = (fast_s, fast_mb) if fast_only else run_notebook(path, fast=False)
             name = f"{path.parent.name}/{path.name}"
             peak = max(fast_mb, full_mb)
             rows.append([name, f"{fast_s:.0f}", f"{full_s:.0f}", f"{peak:.0f}"])
             fast_times.append((fast_s, name))
             full_times.append((full_s, name))
             peaks.append((peak, name))
-            print(f"  {name}: FAST {fast_s:.0f} s, full {full_s:.0f} s, {peak:.0f} MiB", flush=True)
+            full = "not run" if fast_only else f"{full_s:.0f} s"
+            print(f"  {name}: FAST {fast_s:.0f} s, full {full}, {peak:.0f} MiB", flush=True)
     finally:
         if cores_before is not None:
             os.sched_setaffinity(0, cores_before)
@@ -102,3 +112,23 @@ def run(seeds: int = 1, quick: bool = False) -> common.Report:
     return common.Report(
         "notebooks", "Notebooks on one core", machine, setup, columns, rows, targets
     )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.notebooks",
+        description="Time a few notebooks on one core, FAST and full (see the module docstring).",
+    )
+    parser.add_argument("notebooks", nargs="+", type=Path, help="paths of .ipynb files")
+    parser.add_argument("--fast-only", action="store_true", help="skip the full runs")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    paths = [p.resolve() for p in args.notebooks]
+    print(run(paths=paths, fast_only=args.fast_only).markdown(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from torch import nn
 from tqdm.auto import tqdm
 
 from . import viz
@@ -177,14 +178,18 @@ class EMA(Callback):
         if self.generator is None:  # a second run continues the same average
             self.generator = copy.deepcopy(state.generator).eval().requires_grad_(False)
 
-    @torch.no_grad()
     def on_step_end(self, state) -> None:
         decay = self.decay if state.history.step > self.start else 0.0  # copy until `start`
-        averaged, live = self.generator, state.generator
-        for avg, now in zip(averaged.parameters(), live.parameters(), strict=True):
-            avg.lerp_(now, 1 - decay)  # avg + (1 - decay) * (now - avg)
-        for avg, now in zip(averaged.buffers(), live.buffers(), strict=True):
-            avg.copy_(now)
+        ema_update(self.generator, state.generator, decay)
+
+
+@torch.no_grad()  # an edit of the average, not a step autograd should record
+def ema_update(averaged: nn.Module, live: nn.Module, decay: float) -> None:
+    """One EMA step, in place: w_avg <- decay * w_avg + (1 - decay) * w; buffers are copied."""
+    for avg, now in zip(averaged.parameters(), live.parameters(), strict=True):
+        avg.lerp_(now, 1 - decay)  # avg + (1 - decay) * (now - avg)
+    for avg, now in zip(averaged.buffers(), live.buffers(), strict=True):
+        avg.copy_(now)  # BatchNorm's running statistics: the live network's
 
 
 # ------------------------------------------------------------------------------ lesson 06

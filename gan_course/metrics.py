@@ -20,6 +20,7 @@ counts when its count is non-zero, 2,500 samples logged.)
 
 `digit_scores` computes them all against the bundled digits' train split, next to the floor a
 held-out real set reaches; `stacked_mode_stats` is PacGAN's stacked-MNIST count of 1,000 modes.
+`gradient_norms` measures a critic's slope between real and fake points (lesson 09).
 """
 
 from __future__ import annotations
@@ -222,19 +223,37 @@ class Memorisation(NamedTuple):
     test_to_train: Tensor  # (N,) the same for held-out real images
 
 
+def nearest_distance(images: Tensor, train: Tensor) -> Tensor:
+    """(N,): each of `images` (N, ...)'s distance in pixels to its nearest image in `train`."""
+    pixels, train_pixels = images.flatten(1).float().cpu(), train.flatten(1).float().cpu()
+    return torch.cdist(pixels, train_pixels).min(dim=1).values  # (N, T) distances -> (N,)
+
+
 def memorisation(fake: Tensor, train: Tensor, test: Tensor) -> Memorisation:
     """Is the generator copying its training set? Nearest-neighbour distances in pixel space.
 
     A held-out real image lies at some typical distance from its nearest training image; a
     generator that generalises should too. One that memorised lies much closer.
     """
+    fake_nn = nearest_distance(fake, train)  # (M,): how far each sample is from the train set
+    test_nn = nearest_distance(test, train)  # (N,): how far new real images are
+    ratio = (fake_nn.median() / test_nn.median()).item()  # about 1: new; far below 1: copies
+    near_copies = (fake_nn < test_nn.quantile(0.01)).float().mean().item()  # vs 99 % of reals
+    return Memorisation(ratio, near_copies, fake_nn, test_nn)
 
-    def nearest(x: Tensor) -> Tensor:
-        return torch.cdist(x.flatten(1).float().cpu(), train.flatten(1).float().cpu()).min(1).values
 
-    fake_nn, test_nn = nearest(fake), nearest(test)
-    near = (fake_nn < test_nn.quantile(0.01)).float().mean().item()
-    return Memorisation((fake_nn.median() / test_nn.median()).item(), near, fake_nn, test_nn)
+# ------------------------------------------------------------------------------ a critic's slope
+
+
+def gradient_norms(critic: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    r"""$\lVert\nabla_x f\rVert$ at one random point between each real point and its fake.
+
+    real, fake (N, D) -> (N,) on the CPU: the slope WGAN-GP's penalty holds near 1 (lesson 09).
+    """
+    alpha = torch.rand(len(real), 1, device=real.device)  # (N, 1): where on each line
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed)  # row i: grad f at mixed[i]
+    return grad.norm(dim=1).cpu()
 
 
 # ------------------------------------------------------------------------------ one entry point

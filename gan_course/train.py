@@ -94,14 +94,24 @@ def train_discriminator(
     optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr)
     history = []
     for _ in range(steps):
-        optimizer.zero_grad()
-        loss = losses.d_loss_bce(discriminator(real), discriminator(fake))
-        loss.backward()
-        optimizer.step()
-        history.append(loss.item())
+        history.append(d_step_alone(discriminator, optimizer, real, fake))
         if on_step is not None:
             on_step(len(history), history[-1])
     return history
+
+
+def d_step_alone(
+    discriminator: nn.Module, optimizer: torch.optim.Optimizer, real: Tensor, fake: Tensor
+) -> float:
+    """One update of D alone, on fixed batches: real (label 1) vs fake (label 0).
+
+    Returns the loss before the update. `d_step` is the same with a generator making the fakes.
+    """
+    optimizer.zero_grad()  # gradients accumulate in .grad until cleared
+    loss = losses.d_loss_bce(discriminator(real), discriminator(fake))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
 
 
 # ------------------------------------------------------------------------------ configuration
@@ -196,6 +206,11 @@ def instance_noise_std(config: TrainConfig, progress: float) -> float:
     return config.instance_noise * max(0.0, 1.0 - progress)  # Sønderby et al. 2016
 
 
+def instance_noise(x: Tensor, std: float) -> Tensor:
+    """`x` plus Gaussian noise of standard deviation `std`, fresh for every sample: what D sees."""
+    return x + std * torch.randn_like(x)  # a new tensor: the batch itself is left alone
+
+
 def d_step_switched(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -214,7 +229,7 @@ def d_step_switched(
     fake = generator(noise, *fake_labels).detach()  # detach: no gradients into G here
     sigma = instance_noise_std(config, progress)
     if sigma > 0:  # blur both distributions so that they overlap and D's gradients are useful
-        real, fake = real + sigma * torch.randn_like(real), fake + sigma * torch.randn_like(fake)
+        real, fake = instance_noise(real, sigma), instance_noise(fake, sigma)
     if config.r1:
         real = real.detach().requires_grad_(True)  # R1 needs d D(x) / d x
     real_logits = discriminator(real, *real_labels)  # (N,)
@@ -247,6 +262,24 @@ def clip_weights(module: nn.Module, clip: float) -> None:
             p.clamp_(-clip, clip)
 
 
+def train_critic(
+    critic: nn.Module, data, generator, config: TrainConfig, steps: int, batch_size: int = 256
+) -> None:
+    """Train `critic` (or a D) alone against a fixed `generator`, with `d_step_switched`.
+
+    Lesson 09's experiments: `data` is the real distribution (anything with `.sample(n)`),
+    `generator` a fixed function of noise (N, dim) -> samples (N, dim). Fresh real samples and
+    fresh noise, shaped like the data, at every step; the optimizer, loss and switches of `config`.
+    """
+    optimizer = OPTIMIZERS[config.optimizer](critic.parameters(), config.lr_d, config.betas)
+    loss_fn = losses.D_LOSSES[config.d_loss]
+    device = device_of(critic)
+    for _ in range(steps):
+        real = data.sample(batch_size).to(device)  # (N, dim)
+        noise = torch.randn_like(real)  # (N, dim): the fixed generator's input
+        d_step_switched(generator, critic, optimizer, real, noise, loss_fn, config)
+
+
 def g_step_switched(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -263,7 +296,7 @@ def g_step_switched(
     fake = generator(noise, *labels)
     sigma = instance_noise_std(config, progress) if config is not None else 0.0
     if sigma > 0:
-        fake = fake + sigma * torch.randn_like(fake)
+        fake = instance_noise(fake, sigma)
     fake_logits = discriminator(fake, *labels)
     loss = loss_fn(fake_logits)
     loss.backward()

@@ -3,11 +3,14 @@ plausible wrong answer is rejected with the hint aimed at it."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gan_course import checks, losses, train
+from gan_course.checks import CourseAnswer
+from gan_course.checks.discriminator import train_rounds_reference
 from gan_course.models import MLPDiscriminator
 
 from .check_helpers import (
@@ -106,15 +109,33 @@ def test_check_d_accuracy(capsys):
     expect_pass(checks.check_d_accuracy, counted, capsys=capsys)  # right, written differently
 
 
-def make_train_discriminator(
-    loss, step=True, record_after_step=False, optimizer=None, fresh=False, keep=lambda v: v.item()
+def make_train_rounds(
+    loss=losses.d_loss_bce,
+    step=True,
+    record_after_step=False,
+    optimizer=None,
+    fresh="",
+    keep=lambda v: v.item(),
+    order="rounds",
+    ignore_k=False,
+    which=None,
 ):
-    def train_discriminator(discriminator, real, fake, steps=200, lr=1e-2):
+    """The learner's loop over rounds with one mistake switched on. `which`: "first" or "last",
+    a batch of fakes used in every round instead of each round's own."""
+
+    def train_rounds(discriminator, real, fake_rounds, k=1, lr=1e-2):
         make = optimizer or (lambda params, lr: torch.optim.Adam(params, lr=lr))
         opt = make(discriminator.parameters(), lr)
         history = []
-        for _ in range(steps):
-            if fresh:  # the mistake: a new optimizer, with empty state, at every step
+        steps = 1 if ignore_k else k
+        if order == "rounds":
+            schedule = [fake for fake in fake_rounds for _ in range(steps)]
+        else:
+            schedule = [fake for _ in range(steps) for fake in fake_rounds]
+        for i, fake in enumerate(schedule):
+            if which:
+                fake = fake_rounds[0 if which == "first" else -1]
+            if fresh == "step" or (fresh == "round" and i % steps == 0):
                 opt = make(discriminator.parameters(), lr)
             opt.zero_grad()
             value = loss(discriminator(real), discriminator(fake))
@@ -127,19 +148,35 @@ def make_train_discriminator(
             history.append(keep(value))
         return history
 
-    return train_discriminator
+    return train_rounds
 
 
-def train_discriminator_logits_once(discriminator, real, fake, steps=200, lr=1e-2):
-    opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
-    real_logits, fake_logits = discriminator(real), discriminator(fake)  # the mistake: once
+def train_rounds_nested(discriminator, real, fake_rounds, k=1, lr=1e-2):
+    """Right, written differently: nested loops, the loss by hand with logsigmoid."""
+    optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr)
     history = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = losses.d_loss_bce(real_logits, fake_logits)
-        loss.backward()
-        history.append(loss.item())
-        opt.step()
+    for fake in fake_rounds:
+        for _ in range(k):
+            optimizer.zero_grad()
+            real_logits, fake_logits = discriminator(real), discriminator(fake)
+            loss = -F.logsigmoid(real_logits).mean() - F.logsigmoid(-fake_logits).mean()
+            loss.backward()
+            history.append(loss.item())
+            optimizer.step()
+    return history
+
+
+def train_rounds_logits_once(discriminator, real, fake_rounds, k=1, lr=1e-2):
+    opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
+    history = []
+    for fake in fake_rounds:
+        real_logits, fake_logits = discriminator(real), discriminator(fake)  # once a round
+        for _ in range(k):
+            opt.zero_grad()
+            loss = losses.d_loss_bce(real_logits, fake_logits)
+            loss.backward()
+            history.append(loss.item())
+            opt.step()
     return history
 
 
@@ -149,57 +186,58 @@ def bce_per_batch(r, f):  # right, written differently
     ) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
 
 
-def test_check_train_discriminator(capsys):
-    expect_pass(checks.check_train_discriminator, train.train_discriminator, capsys=capsys)
-    expect_not_implemented(checks.check_train_discriminator, stub)
-    swapped = make_train_discriminator(lambda r, f: losses.d_loss_bce(f, r))
-    summed = make_train_discriminator(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum())
-    twice = make_train_discriminator(
-        lambda r, f: losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f))
+def test_check_train_rounds(capsys):
+    check = checks.check_train_rounds
+    reference = learner_copy(train_rounds_reference)  # the check's own, typed out
+    expect_pass(check, reference, capsys=capsys)
+    expect_pass(check, make_train_rounds(), capsys=capsys)
+    expect_pass(check, train_rounds_nested, capsys=capsys)
+    expect_pass(check, make_train_rounds(bce_per_batch), capsys=capsys)
+    expect_not_implemented(check, stub)
+    # the course's D trainer, called round by round, is refused as the course's own
+    with pytest.raises(CourseAnswer, match="train_discriminator"):
+        check(
+            lambda d, real, rounds, k=1, lr=1e-2: [
+                x for fake in rounds for x in train.train_discriminator(d, real, fake, k, lr)
+            ]
+        )
+    # the loss, read off the first step
+    expect_reject(check, make_train_rounds(lambda r, f: losses.d_loss_bce(f, r)), hint="swapped")
+    summed = make_train_rounds(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum())
+    expect_reject(check, summed, hint="sum instead of mean")
+    twice = make_train_rounds(lambda r, f: losses.d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)))
+    expect_reject(check, twice, hint="sigmoid applied twice")
+    pooled = make_train_rounds(lambda r, f: F.softplus(torch.cat([-r, f])).mean())
+    expect_reject(check, pooled, hint="weighs each batch by its size")
+    one_size = make_train_rounds(lambda r, f: (F.softplus(-r).sum() + F.softplus(f).sum()) / len(r))
+    expect_reject(check, one_size, hint="one batch's size")
+    expect_reject(check, make_train_rounds(record_after_step=True), hint="before optimizer.step()")
+    expect_reject(check, make_train_rounds(step=False), hint="optimizer.step()")
+    # what it returns
+    expect_reject(check, lambda *a, **k: 0.5, hint="append each step's loss.item()")
+    expect_reject(check, make_train_rounds(keep=lambda v: v), hint="a plain number")
+    expect_reject(check, make_train_rounds(ignore_k=True), hint="steps in every round")
+    one_round = lambda d, real, rounds, k=1, lr=1e-2: make_train_rounds()(
+        d, real, rounds[:1], k, lr
     )
-    no_step = make_train_discriminator(losses.d_loss_bce, step=False)
-    expect_reject(checks.check_train_discriminator, swapped, hint="labels swapped")
-    expect_reject(checks.check_train_discriminator, summed, hint="sum instead of mean")
-    expect_reject(checks.check_train_discriminator, twice, hint="sigmoid applied twice")
-    expect_reject(checks.check_train_discriminator, no_step, hint="optimizer.step()")
-    late = make_train_discriminator(losses.d_loss_bce, record_after_step=True)
-    expect_reject(checks.check_train_discriminator, late, hint="before optimizer.step()")
-    expect_reject(checks.check_train_discriminator, lambda *a, **k: 0.5, hint="append loss.item()")
-    check = checks.check_train_discriminator
-    for right in (
-        bce_per_batch,
-        lambda r, f: -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean(),
-    ):
-        expect_pass(check, make_train_discriminator(right), capsys=capsys)
-    # the optimizer: made anew at every step, with the wrong settings, or another one
-    expect_reject(
-        check, make_train_discriminator(bce_per_batch, fresh=True), hint="before the loop"
-    )
-    default_adam = make_train_discriminator(
-        bce_per_batch, optimizer=lambda p, lr: torch.optim.Adam(p)
-    )
+    expect_reject(check, one_round, hint="one round for each")
+    # the loops: their order, the optimizer, each round's own fakes
+    expect_reject(check, make_train_rounds(order="k"), hint="each round's k steps together")
+    expect_reject(check, make_train_rounds(fresh="round"), hint="a new Adam in every round")
+    expect_reject(check, make_train_rounds(fresh="step"), hint="a new Adam at every step")
+    default_adam = make_train_rounds(optimizer=lambda p, lr: torch.optim.Adam(p))
     expect_reject(check, default_adam, hint="default learning rate")
-    fixed_lr = make_train_discriminator(
-        bce_per_batch, optimizer=lambda p, lr: torch.optim.Adam(p, lr=1e-2)
-    )
+    fixed_lr = make_train_rounds(optimizer=lambda p, lr: torch.optim.Adam(p, lr=1e-2))
     expect_reject(check, fixed_lr, hint="use the lr argument")
-    sgd = make_train_discriminator(bce_per_batch, optimizer=lambda p, lr: torch.optim.SGD(p, lr=lr))
+    sgd = make_train_rounds(optimizer=lambda p, lr: torch.optim.SGD(p, lr=lr))
     expect_reject(check, sgd, hint="torch.optim.Adam")
-    # losses right only for batches of equal sizes (the check's have 256 and 160)
-    pooled = lambda r, f: F.softplus(torch.cat([-r, f])).mean()
-    expect_reject(check, make_train_discriminator(pooled), hint="weighs each batch by its size")
-    one_size = lambda r, f: (F.softplus(-r).sum() + F.softplus(f).sum()) / len(r)
-    expect_reject(check, make_train_discriminator(one_size), hint="one batch's size")
-    labels = lambda r, f: F.binary_cross_entropy_with_logits(
-        torch.cat([r, f]), torch.cat([torch.ones_like(r), torch.zeros_like(f)])
-    )
-    expect_reject(check, make_train_discriminator(labels), hint="weighs each batch by its size")
-    # what it returns, and a graph used twice
-    tensors = make_train_discriminator(bce_per_batch, keep=lambda v: v)
-    expect_reject(check, tensors, hint="a plain number")
-    expect_reject(check, train_discriminator_logits_once, hint="a fresh forward pass")
-    column_labels = lambda r, f: (
-        F.binary_cross_entropy_with_logits(r, torch.ones(len(r), 1))
-        + F.binary_cross_entropy_with_logits(f, torch.zeros(len(f), 1))
+    expect_reject(check, make_train_rounds(which="first"), hint="the first round's fakes")
+    expect_reject(check, make_train_rounds(which="last"), hint="another round's fakes")
+    expect_reject(check, train_rounds_logits_once, hint="a fresh forward pass")
+    column_labels = make_train_rounds(
+        lambda r, f: (
+            F.binary_cross_entropy_with_logits(r, torch.ones(len(r), 1))
+            + F.binary_cross_entropy_with_logits(f, torch.zeros(len(f), 1))
+        )
     )  # (N, 1) labels, (N,) logits
-    expect_reject(check, make_train_discriminator(column_labels), hint="the logits' shape, (N,)")
+    expect_reject(check, column_labels, hint="the logits' shape, (N,)")

@@ -115,13 +115,40 @@ def test_check_generator_2d(capsys):
         checks.check_generator_2d, make_generator_2d(last=nn.ReLU), hint="a ReLU keeps every"
     )
     expect_reject(checks.check_generator_2d, Generator2DFixedWidth, hint="the `hidden` argument")
+    # the output's end is the learner's decision: judged by what it can reach
+    check = checks.check_generator_2d
+    expect_reject(check, make_generator_2d(last=nn.Sigmoid), hint="squashed into (0, 1)")
+    expect_reject(check, make_generator_2d(last=lambda: Scaled(torch.tanh, 2.0)), hint="stop at")
+    expect_reject(check, Generator2DFixedLatent, hint="`latent_dim` argument")
+    leaky_end = make_generator_2d(act=lambda: nn.LeakyReLU(0.2))  # right: another non-linearity
+    expect_pass(check, leaky_end, capsys=capsys)
 
 
-def make_digit_generator(last=nn.Tanh, reshape=True, out=64, width=None):
+class Scaled(nn.Module):
+    """`scale * fn(x)`: an output squashed into (-scale, scale) by a learner's own choice."""
+
+    def __init__(self, fn, scale: float, shift: float = 0.0) -> None:
+        super().__init__()
+        self.fn, self.scale, self.shift = fn, scale, shift
+
+    def forward(self, x):
+        return self.scale * self.fn(x) + self.shift
+
+
+class Generator2DFixedLatent(nn.Module):
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.net = mlp([2, hidden, hidden, 2], nn.ReLU)  # the mistake: 2, not latent_dim
+
+    def forward(self, z):
+        return self.net(z)
+
+
+def make_digit_generator(last=nn.Tanh, reshape=True, out=64, width=None, latent=None):
     class DigitGenerator(nn.Module):
         def __init__(self, latent_dim=16, hidden=128):
             super().__init__()
-            self.net = mlp([latent_dim, width or hidden, out], nn.ReLU, last)
+            self.net = mlp([latent or latent_dim, width or hidden, out], nn.ReLU, last)
 
         def forward(self, z):
             x = self.net(z)
@@ -141,7 +168,9 @@ def test_check_digit_generator(capsys):
     expect_reject(
         checks.check_digit_generator, make_digit_generator(last=nn.Sigmoid), hint="Sigmoid"
     )
-    expect_reject(checks.check_digit_generator, make_digit_generator(last=None), hint="end with")
+    expect_reject(
+        checks.check_digit_generator, make_digit_generator(last=None), hint="leave [-1, 1]"
+    )
     expect_reject(
         checks.check_digit_generator, make_digit_generator(reshape=False, out=32), hint="64 outputs"
     )
@@ -158,3 +187,14 @@ def test_check_digit_generator(capsys):
             return torch.tanh(self.net(z)).reshape(len(z), 1, 8, 8)
 
     expect_pass(checks.check_digit_generator, DigitGeneratorFunctional, capsys=capsys)
+    # the end is the learner's decision: judged by the range it keeps and the range it reaches
+    check = checks.check_digit_generator
+    expect_reject(check, make_digit_generator(last=nn.ReLU), hint="leave [-1, 1]")
+    half = make_digit_generator(last=lambda: Scaled(torch.tanh, 0.5))
+    expect_reject(check, half, hint="stop at about")
+    expect_reject(check, make_digit_generator(latent=16), hint="`latent_dim` argument")
+    for right in (
+        lambda: Scaled(torch.sigmoid, 2.0, -1.0),  # 2 sigmoid(x) - 1 = tanh(x / 2)
+        nn.Hardtanh,  # clamps to [-1, 1]: keeps the range and reaches both ends
+    ):
+        expect_pass(check, make_digit_generator(last=right), capsys=capsys)

@@ -86,6 +86,18 @@ def test_a_choice_question_must_explain_every_wrong_letter(monkeypatch):
         q.choice("99.x", "abc", d("99.x", "z"), "m", {d("99.x", "b"): "", d("99.x", "c"): ""})
 
 
+def test_the_stored_questions_do_not_show_their_answers():
+    """Every registered choice question: the right letter only as a digest, an explanation for
+    every other letter, and no explanation under the right one."""
+    assert q.QUESTIONS, "the exercises ask no concept questions"
+    for qid, question in q.QUESTIONS.items():
+        if isinstance(question, q.Choice):
+            letters = {q.digest(qid, x): x for x in question.letters}
+            assert question.right in letters and question.right not in question.why, qid
+            assert set(question.why) == set(letters) - {question.right}, qid
+            assert all(len(why) > 20 for why in question.why.values()), qid
+
+
 def test_release_leaves_the_answer_line_for_the_learner_and_the_grader_names_the_task():
     source = 'why_detach = "b"  ### ANSWER: one of "a", "b", "c"\n'
     source += 'check_question("05.why_detach", why_detach)'
@@ -93,3 +105,40 @@ def test_release_leaves_the_answer_line_for_the_learner_and_the_grader_names_the
     assert released.splitlines()[0] == 'why_detach = None  # YOUR CODE HERE: one of "a", "b", "c"'
     assert QUESTION_CALL.match(released.splitlines()[1]).group(1) == "05.why_detach"
     assert strip_solutions("    k = 3 ### ANSWER") == "    k = None  # YOUR CODE HERE"
+
+
+def test_every_asked_question_explains_each_wrong_choice_and_passes_the_solutions_answer():
+    """For every question the exercises ask: the solution's answer passes (read from its
+    `### ANSWER` line) and every other letter is rejected with the explanation written for it."""
+    import ast
+
+    import nbformat
+
+    from gan_course.tooling import layout
+
+    answers = {}  # qid -> the solution's answer
+    for path in layout.solutions():
+        nb = nbformat.read(path, as_version=4)
+        lines = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()]
+        given = {}
+        for line in lines:
+            if "### ANSWER" in line:
+                name, value = line.split("### ANSWER")[0].split("=", 1)
+                given[name.strip()] = ast.literal_eval(value.strip())
+            elif line.startswith("check_question("):
+                call = ast.parse(line).body[0].value
+                answers[call.args[0].value] = given[call.args[1].id]
+    assert answers, "no solution answers a concept question"
+    for qid, answer in answers.items():
+        question = q.QUESTIONS[qid]
+        q.check_question(qid, answer)  # the solution's answer is right
+        if isinstance(question, q.Choice):
+            for letter in set(question.letters) - {answer}:
+                with pytest.raises(CheckFailed) as err:
+                    q.check_question(qid, letter)
+                assert err.value.hint == question.why[q.digest(qid, letter)], (qid, letter)
+        else:
+            for value, _, why in question.traps:
+                with pytest.raises(CheckFailed) as err:
+                    q.check_question(qid, value)
+                assert err.value.hint == why, (qid, value)

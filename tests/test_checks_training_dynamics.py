@@ -203,8 +203,23 @@ def test_check_ema_update(capsys):
     expect_pass(check_ema_update, ema_update(), capsys=capsys)
     expect_not_implemented(check_ema_update)
     expect_reject(check_ema_update, ema_update(weight_old=lambda d: 1 - d), hint="swapped")
-    expect_reject(check_ema_update, ema_update(buffers="average"), hint="don't average them")
+    expect_reject(check_ema_update, ema_update(buffers="average"), hint="this task copies")
     expect_reject(check_ema_update, ema_update(buffers="skip"), hint="copy the buffers too")
     expect_reject(check_ema_update, ema_update(in_place=False), hint="in place")
     expect_reject(check_ema_update, ema_update(weight_old=lambda d: 0.0), hint="copies the live")
     expect_reject(check_ema_update, moves_live, hint="only the average moves")
+
+
+@torch.no_grad()
+def classmates_ema_update(averaged, live, decay):
+    """The exercise's buggy version, to debug: it rebinds a name, swaps the weights and forgets
+    the buffers."""
+    for avg, now in zip(averaged.parameters(), live.parameters(), strict=True):
+        avg = decay * now + (1 - decay) * avg  # noqa: F841
+
+
+def test_check_ema_update_names_each_bug_of_the_exercises_version_in_turn():
+    expect_reject(check_ema_update, classmates_ema_update, hint="averaged did not change")
+    in_place = ema_update(weight_old=lambda d: 1 - d, buffers="skip")  # the first bug fixed
+    expect_reject(check_ema_update, in_place, hint="swapped")
+    expect_reject(check_ema_update, ema_update(buffers="skip"), hint="copy the buffers too")

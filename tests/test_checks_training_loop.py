@@ -3,6 +3,8 @@ plausible wrong answer is rejected with the hint aimed at it."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -187,34 +189,65 @@ def make_train_loop(
     g_first=False,
     noise=torch.randn,
     seed_inside=False,
+    ignore_k=False,
+    k_g_steps=False,
+    one_batch_per_iteration=False,
+    default_k=1,
+    size=None,
+    latent=None,
 ):
     """The training loop with one mistake switched on."""
 
-    def train_loop(generator, discriminator, distribution, steps, d_step, g_step, batch_size=256):
+    def train_loop(
+        generator, discriminator, distribution, steps, d_step, g_step, batch_size=256, k=default_k
+    ):
         def optimizers():
             g_opt, d_opt = optimizer(generator.parameters()), optimizer(discriminator.parameters())
             if shared_optimizer:
                 g_opt = d_opt = optimizer([*generator.parameters(), *discriminator.parameters()])
             return g_opt, d_opt
 
+        n, latent_dim = size or batch_size, latent or generator.latent_dim  # sizes by hand
         g_opt, d_opt = optimizers()
-        draw = lambda: noise(batch_size, generator.latent_dim)
-        real, z = distribution.sample(batch_size), draw()  # used by the sample_once mistake
+        draw = lambda: noise(n, latent_dim)  # noqa: E731
+        real, z = distribution.sample(n), draw()  # used by the sample_once mistake
         for _ in range(steps):
             if seed_inside:
                 torch.manual_seed(0)
             if optimizers_inside:
                 g_opt, d_opt = optimizers()
-            if not sample_once:
-                real, z = distribution.sample(batch_size), draw()
             if g and g_first:
                 g_step(generator, discriminator, g_opt, draw())
-            if d:
-                d_step(generator, discriminator, d_opt, real, z)
-            if g and not g_first:
-                g_step(generator, discriminator, g_opt, z if same_noise else draw())
+            if one_batch_per_iteration and not sample_once:
+                real, z = distribution.sample(n), draw()
+            for _ in range(1 if ignore_k or k_g_steps else k):
+                if not (sample_once or one_batch_per_iteration):
+                    real, z = distribution.sample(n), draw()
+                if d:
+                    d_step(generator, discriminator, d_opt, real, z)
+            for _ in range(k if k_g_steps else 1):
+                if g and not g_first:
+                    g_step(generator, discriminator, g_opt, z if same_noise else draw())
 
     return train_loop
+
+
+def train_loop_without_k(generator, discriminator, distribution, steps, d_step, g_step):
+    """Last version's loop: no k, no batch_size."""
+    make_train_loop()(generator, discriminator, distribution, steps, d_step, g_step)
+
+
+def train_loop_counts_d_steps(
+    generator, discriminator, distribution, steps, d_step, g_step, batch_size=256, k=1
+):
+    """`steps` read as D steps in all, a G step after every k-th."""
+    adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))  # noqa: E731
+    g_opt, d_opt = adam(generator.parameters()), adam(discriminator.parameters())
+    for i in range(steps):
+        real, z = distribution.sample(batch_size), torch.randn(batch_size, generator.latent_dim)
+        d_step(generator, discriminator, d_opt, real, z)
+        if (i + 1) % k == 0:
+            g_step(generator, discriminator, g_opt, torch.randn(batch_size, generator.latent_dim))
 
 
 def test_check_train_loop_says_what_is_wrong_before_training(capsys):
@@ -223,7 +256,7 @@ def test_check_train_loop_says_what_is_wrong_before_training(capsys):
     expect_not_implemented(check, stub)
     expect_reject(check, make_train_loop(g=False), hint="call g_step")
     expect_reject(check, make_train_loop(d=False), hint="call d_step")
-    expect_reject(check, make_train_loop(g_first=True), hint="one d_step, then one g_step")
+    expect_reject(check, make_train_loop(g_first=True), hint="D goes first")
     expect_reject(check, make_train_loop(shared_optimizer=True), hint="its own optimizer")
     expect_reject(check, make_train_loop(optimizers_inside=True), hint="once, before the loop")
     default_adam = make_train_loop(optimizer=lambda params: torch.optim.Adam(params))
@@ -234,14 +267,25 @@ def test_check_train_loop_says_what_is_wrong_before_training(capsys):
     expect_reject(check, make_train_loop(seed_inside=True), hint="don't seed inside the loop")
     expect_reject(check, make_train_loop(same_noise=True), hint="fresh noise for the G step")
     expect_reject(check, make_train_loop(noise=torch.rand), hint="torch.randn")
+    # k D steps per G step: the decision this task asks for
+    expect_reject(check, train_loop_without_k, hint="add the argument k=1")
+    expect_reject(check, make_train_loop(ignore_k=True), hint="repeat d_step k times")
+    expect_reject(check, make_train_loop(k_g_steps=True), hint="k counts D steps")
+    expect_reject(check, make_train_loop(default_k=5), hint="k=1 by default")
+    expect_reject(check, train_loop_counts_d_steps, hint="`steps` counts iterations")
+    one_batch = make_train_loop(one_batch_per_iteration=True)
+    expect_reject(check, one_batch, hint="each of the k D steps needs its own")
+    # sizes written in by hand (the check asks for a batch of 96 and a latent space of 3)
+    expect_reject(check, make_train_loop(size=256), hint="use the argument")
+    expect_reject(check, make_train_loop(latent=2), hint="the generator's own latent_dim")
 
 
 @pytest.mark.slow
 def test_check_train_loop(capsys):
     expect_pass(checks.check_train_loop, make_train_loop(), capsys=capsys)
 
-    def the_courses(generator, discriminator, distribution, steps, d_step, g_step):
-        config = train.TrainConfig(steps=steps, batch_size=256)
+    def the_courses(generator, discriminator, distribution, steps, d_step, g_step, k=1):
+        config = train.TrainConfig(steps=steps, batch_size=256, d_steps=k)
         given = dict(d_step=d_step, g_step=g_step)
         train.train_gan(generator, discriminator, distribution, config, **given)
 
@@ -256,13 +300,15 @@ def d_step(*args, **kwargs):
 def g_step(generator, discriminator, g_optimizer, noise, loss_fn=None):
     raise RuntimeError("a g_step that is still wrong")
 
-def train_loop(generator, discriminator, distribution, steps, d_step, g_step, batch_size=256):
+def train_loop(generator, discriminator, distribution, steps, d_step, g_step, batch_size=256, k=1):
     adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
     g_opt, d_opt = adam(generator.parameters()), adam(discriminator.parameters())
+    latent_dim = generator.latent_dim
     for _ in range(steps):
-        real = distribution.sample(batch_size)
-        d_step(generator, discriminator, d_opt, real, torch.randn(batch_size, 2))
-        g_step(generator, discriminator, g_opt, torch.randn(batch_size, 2))
+        for _ in range(k):
+            real = distribution.sample(batch_size)
+            d_step(generator, discriminator, d_opt, real, torch.randn(batch_size, latent_dim))
+        g_step(generator, discriminator, g_opt, torch.randn(batch_size, latent_dim))
 """
 
 
@@ -286,3 +332,136 @@ def test_check_train_loop_reports_a_loop_that_calls_other_steps_than_it_is_given
     )
     exec(source, namespace)
     expect_not_implemented(checks.check_train_loop, namespace["train_loop"])
+
+
+# ------------------------------------------------------------------------------ three bugs
+
+BUGS = ("same noise", "leak", "stale")
+
+
+def make_gan_loop(
+    bugs=(),
+    zero_grad_top=False,
+    fakes="detach",
+    module_zero_grad=False,
+    g_zero_grad="start",
+    d_zero_grad=True,
+    real_once=False,
+    seed_inside=False,
+    own_optimizers=False,
+):
+    """Exercise 05's three-bug loop with the bugs in `bugs` left in, fixed one way or another.
+    `fakes`: how the D step keeps its fakes from G ("detach", "no_grad", "data", "reuse": one
+    G(z) per iteration, detached for D and scored again for G, as pytorch/examples does;
+    "detach both": detached for the G step too); `g_zero_grad`: "start" of the G step, "late"
+    (between backward and step) or "end" (after step)."""
+
+    def gan_loop(generator, discriminator, g_optimizer, d_optimizer, ring, steps, batch_size=256):
+        if own_optimizers:
+            g_optimizer = torch.optim.SGD(generator.parameters(), lr=0.1)
+            d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=0.1)
+        noise = torch.randn(batch_size, generator.latent_dim)  # (B, latent_dim)
+        real = ring.sample(batch_size)
+        for _ in range(steps):
+            if seed_inside:
+                torch.manual_seed(0)
+            if zero_grad_top:
+                g_optimizer.zero_grad()
+                d_optimizer.zero_grad()
+            if not real_once:
+                real = ring.sample(batch_size)
+            if "same noise" not in bugs:
+                noise = torch.randn(batch_size, generator.latent_dim)
+            # (1) the D step
+            if d_zero_grad:
+                d_optimizer.zero_grad()
+            if "leak" in bugs:
+                fake = generator(noise)
+            elif fakes == "no_grad":
+                with torch.no_grad():
+                    fake = generator(noise)
+            elif fakes == "data":
+                fake = generator(noise).data
+            elif fakes == "reuse":
+                made = generator(noise)
+                fake = made.detach()
+            else:
+                fake = generator(noise).detach()
+            d_loss = losses.d_loss_bce(discriminator(real), discriminator(fake))
+            d_loss.backward()
+            d_optimizer.step()
+            # (2) the G step
+            if module_zero_grad:
+                generator.zero_grad()
+            elif "stale" not in bugs and g_zero_grad == "start":
+                g_optimizer.zero_grad()
+            if fakes == "reuse":
+                g_fake = made
+            elif fakes == "detach both":
+                g_fake = fake
+            else:
+                g_fake = generator(torch.randn(batch_size, generator.latent_dim))
+            g_loss = losses.g_loss_nonsaturating(discriminator(g_fake))
+            if g_loss.requires_grad:
+                g_loss.backward()
+            if "stale" not in bugs and g_zero_grad == "late":
+                g_optimizer.zero_grad()
+            g_optimizer.step()
+            if "stale" not in bugs and g_zero_grad == "end":
+                g_optimizer.zero_grad()
+
+    return gan_loop
+
+
+HINTS = {
+    "same noise": "draw the D step's noise inside the loop",
+    "leak": "D's loss must not flow into G",
+    "stale": "clear G's gradients at the start of every G step",
+}
+
+
+@pytest.mark.parametrize(
+    "left", [(bug,) for bug in BUGS] + [pair for pair in itertools.combinations(BUGS, 2)]
+)
+def test_check_three_bugs_names_each_bug_left_in(left):
+    """One bug left in, or two: each is named with its own hint, and only those left in."""
+    err = expect_reject(checks.check_three_bugs, make_gan_loop(bugs=left), hint=HINTS[left[0]])
+    for bug in BUGS:
+        assert (HINTS[bug] in err.hint) == (bug in left), (bug, err.hint)
+    assert f"{len(left)} of 3" in err.what
+
+
+def test_check_three_bugs(capsys):
+    check = checks.check_three_bugs
+    expect_not_implemented(check, stub)
+    err = expect_reject(check, make_gan_loop(bugs=BUGS), hint=HINTS["same noise"])
+    assert all(HINTS[bug] in err.hint for bug in BUGS) and "3 of 3" in err.what
+    # fixed, in the ways a learner may fix them
+    expect_pass(check, make_gan_loop(), capsys=capsys)
+    for right in (
+        dict(fakes="no_grad"),
+        dict(fakes="data"),
+        dict(fakes="reuse"),  # pytorch/examples: one G(z), detached for D, scored again for G
+        dict(zero_grad_top=True),
+        dict(module_zero_grad=True),
+    ):
+        expect_pass(check, make_gan_loop(**right), capsys=capsys)
+    # fixes that break something else, or fix nothing
+    expect_reject(check, make_gan_loop(g_zero_grad="late"), hint="G's optimizer stepped with no")
+    expect_reject(check, make_gan_loop(g_zero_grad="end"), hint=HINTS["stale"])
+    expect_reject(check, make_gan_loop(fakes="detach both"), hint="made with G's graph")
+    expect_reject(check, make_gan_loop(d_zero_grad=False), hint="keep d_optimizer.zero_grad()")
+    expect_reject(check, make_gan_loop(seed_inside=True), hint=HINTS["same noise"])
+    expect_reject(check, make_gan_loop(real_once=True), hint="draw the real batch inside")
+    expect_reject(check, make_gan_loop(own_optimizers=True), hint="the optimizer the loop is given")
+    # a loop that only hands the work to the course's own steps is refused
+    with pytest.raises(CourseAnswer, match="the course's own"):
+        check(
+            lambda generator, discriminator, g_opt, d_opt, ring, steps, batch_size=256: [
+                (
+                    train.d_step(generator, discriminator, d_opt, ring.sample(batch_size), z),
+                    train.g_step(generator, discriminator, g_opt, z),
+                )
+                for z in (torch.randn(batch_size, 3) for _ in range(steps))
+            ]
+        )

@@ -13,6 +13,7 @@ from gan_course.checks.wasserstein import (
     check_d_loss_wasserstein,
     check_g_loss_wasserstein,
     check_gradient_penalty,
+    check_largest_singular_value,
 )
 
 from .check_helpers import expect_not_implemented, expect_pass, expect_reject, stub
@@ -71,7 +72,7 @@ def make_gradient_penalty(
     create_graph=True,
     track=True,
     where="interpolate",
-    alpha_shape="pair",
+    alpha_shape="any",
     norm_dims="flatten",
     seed=False,
 ):
@@ -82,7 +83,8 @@ def make_gradient_penalty(
         if seed:
             torch.manual_seed(0)
         shape = {
-            "pair": (n, 1),
+            "pair": (n, 1),  # right for points (N, 2) only
+            "images": (n, 1, 1, 1),  # right for images only
             "element": real.shape,
             "batch": (1, 1),
             "vector": (n,),
@@ -143,13 +145,29 @@ def test_check_gradient_penalty(capsys):
         check, make_gradient_penalty(alpha_shape="element"), hint="one alpha ~ U[0, 1] per"
     )
     expect_reject(check, make_gradient_penalty(alpha_shape="batch"), hint="one alpha ~ U[0, 1] per")
-    expect_pass(check, make_gradient_penalty(alpha_shape="any", norm_dims="view"), capsys=capsys)
+    expect_pass(check, make_gradient_penalty(norm_dims="view"), capsys=capsys)
     expect_pass(check, gradient_penalty_grad_outputs, capsys=capsys)
-    # right on 2-D points only: the check tries images (8, 1, 8, 8) too
+    # right on 2-D points only: the check tries images (6, 1, 8, 8) too
     expect_reject(check, make_gradient_penalty(norm_dims="dim 1"), hint="flatten each sample's")
     expect_reject(check, make_gradient_penalty(norm_dims="last"), hint="flatten each sample's")
-    expect_reject(check, make_gradient_penalty(alpha_shape="vector"), hint="shape (N, 1)")
+    expect_reject(check, make_gradient_penalty(alpha_shape="pair"), hint="(N, 1, 1, 1) for images")
+    expect_reject(check, make_gradient_penalty(alpha_shape="vector"), hint="(N, 1) for points")
+    # right on images only: (N, 1, 1, 1) times points (N, 2) broadcasts to (N, 1, N, 2)
+    expect_reject(check, make_gradient_penalty(alpha_shape="images"), hint="(N, 1) for points")
     expect_reject(check, make_gradient_penalty(seed=True), hint="don't seed inside")
+
+
+def test_the_images_of_the_check_catch_an_alpha_that_only_fits_points():
+    """An (N, 1) alpha meets images (N, C, H, W) at their rows: with N = H it silently mixes each
+    row of pixels with its own alpha, shared by all the images; the check's 6 images of 8 rows
+    make it fail instead, with the hint about alpha's shape."""
+    images = torch.ones(8, 1, 8, 8)
+    rows = torch.rand(8, 1) * images  # no error: alpha varies along the rows
+    assert not torch.equal(rows[:, 0, 0], rows[:, 0, 1]) and torch.equal(rows[0], rows[1])
+    err = expect_reject(
+        check_gradient_penalty, make_gradient_penalty(alpha_shape="pair"), hint="(N, 1, 1, 1)"
+    )
+    assert "must match the size of tensor" in err.what
 
 
 # ------------------------------------------------------------------------------ 3. hinge loss
@@ -247,3 +265,96 @@ def test_check_clip_weights(capsys):
     expect_reject(check, clip_new_parameters, hint="the optimizer holds the old tensors")
     expect_reject(check, clip_tracked, hint="torch.no_grad()")
     expect_reject(check, clip_and_zero_grads, hint="the gradients are the optimizer's business")
+
+
+# ------------------------------------------------------------------------------ 5. spectral norm
+
+
+def power_iteration(weight, iterations):
+    W = weight.reshape(weight.shape[0], -1)  # (out, in * kh * kw)
+    u = torch.randn(W.shape[0])
+    for _ in range(iterations):
+        v = F.normalize(W.T @ u, dim=0)
+        u = F.normalize(W @ v, dim=0)
+    return u @ W @ v
+
+
+def make_power_iteration(
+    matrix=lambda w: w.flatten(1),
+    normalise=True,
+    once=False,
+    result="uWv",
+    start="u",
+):
+    """Power iteration with one mistake switched on."""
+
+    def largest_singular_value(weight, iterations):
+        W = matrix(weight)
+        u, v = torch.randn(W.shape[0]), torch.randn(W.shape[1])
+        for _ in range(1 if once else iterations):
+            if start == "u":
+                v = W.T @ u
+                v = F.normalize(v, dim=0) if normalise else v
+                u = W @ v
+                u = F.normalize(u, dim=0) if normalise else u
+            else:  # from v, and v normalised, u left as W @ v
+                u = W @ F.normalize(v, dim=0)
+                v = F.normalize(W.T @ u, dim=0)
+        if result == "uWv":
+            return u @ W @ v
+        if result == "norm":  # right, written differently: |W v| for a unit v
+            return (W @ v).norm() / v.norm()
+        return u @ W @ v  # with start "v" and u not normalised: sigma squared
+
+    return largest_singular_value
+
+
+def test_check_largest_singular_value(capsys):
+    check = check_largest_singular_value
+    expect_pass(check, power_iteration, capsys=capsys)
+    expect_pass(check, make_power_iteration(), capsys=capsys)
+    expect_pass(check, make_power_iteration(result="norm"), capsys=capsys)
+    expect_not_implemented(check, stub)
+    expect_reject(check, make_power_iteration(normalise=False), hint="normalise u and v")
+    expect_reject(check, make_power_iteration(once=True), hint="run all `iterations` rounds")
+    expect_reject(check, lambda w, n: w.norm(), hint="Frobenius norm")
+    svd = lambda w, n: torch.linalg.matrix_norm(w.flatten(1), ord=2)
+    expect_reject(check, svd, hint="that is not power iteration")
+    expect_reject(check, make_power_iteration(start="v"), hint="sigma squared")
+    for wrong in (
+        lambda w: w.reshape(w.shape[1], -1),  # (in, out * kh * kw)
+        lambda w: w.reshape(-1, w.shape[0]),  # a reshape is not a transpose
+        lambda w: w.reshape(-1, w.shape[2] * w.shape[3]),  # (out * in, kh * kw)
+        lambda w: w.transpose(0, 1).flatten(1),  # (in, out * kh * kw)
+    ):
+        as_matrix = lambda w, wrong=wrong: w if w.dim() == 2 else wrong(w)  # convs only wrong
+        expect_reject(
+            check, make_power_iteration(matrix=as_matrix), hint="one row per output channel"
+        )
+    reshaped = make_power_iteration(matrix=lambda w: w.reshape(-1, w.shape[0]))  # also Linear
+    expect_reject(check, reshaped, hint="a Linear weight (out, in) is already the matrix")
+    expect_reject(check, make_power_iteration(matrix=lambda w: w), hint="is not a matrix yet")
+
+
+def power_iteration_in_place(weight, iterations):
+    sigma = power_iteration(weight, iterations)
+    weight /= sigma  # the mistake: the layer's weight is normalised in place
+    return sigma
+
+
+def test_check_largest_singular_value_leaves_the_weight_alone():
+    expect_reject(check_largest_singular_value, power_iteration_in_place, hint="without writing")
+
+
+def power_iteration_wrong_start(weight, iterations):
+    W = weight.reshape(weight.shape[0], -1)
+    u = torch.randn(W.shape[1])  # the mistake: one entry per column
+    for _ in range(iterations):
+        v = F.normalize(W.T @ u, dim=0)
+        u = F.normalize(W @ v, dim=0)
+    return u @ W @ v
+
+
+def test_check_largest_singular_value_names_the_vectors_sizes():
+    check = check_largest_singular_value
+    expect_reject(check, power_iteration_wrong_start, hint="u has one entry per row of W")

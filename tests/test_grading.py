@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow  # left out by `./course test fast`
 
 EXERCISE = REPO / "exercises" / "ex05_training_loop.ipynb"
 SOLUTION = REPO / "solutions" / "sol05_training_loop.ipynb"
-TASKS = ["d_step", "g_step", "train_loop"]
+TASKS = Exercise.load(EXERCISE).tasks  # in the order of their answer cells
 
 
 def solution_sources() -> dict[str, str]:

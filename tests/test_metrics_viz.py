@@ -88,3 +88,70 @@ def test_snapshot_player_shows_the_frame_of_the_step_on_the_slider():
     assert player.image.value == player.frames[50]
     with pytest.raises(ValueError, match="no snapshots"):
         snapshot_player({}, real, noise)
+
+
+# ------------------------------------------------------------------------------ lesson figures
+
+
+def _texts(ax) -> str:
+    return "\n".join(t.get_text() for t in ax.texts)
+
+
+def test_d_step_graph_shows_the_cut_and_both_directions():
+    ax = viz.plot_d_step_graph()
+    assert ".detach()" in _texts(ax) and "no gradient" in _texts(ax)
+    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert len(boxes) == 9  # z, G, fake, D twice, two logits, x, the loss
+    arrows = [t for t in ax.texts if type(t).__name__ == "Annotation"]
+    assert len(arrows) == 8 + 4 + 1  # forward, backward, and the gradient stopped at the cut
+    assert [h.get_label() for h in ax.get_legend().legend_handles][0] == "forward"
+    ax.figure.canvas.draw()  # arrows between boxes resolve their ends only when drawn
+    plt.close("all")
+
+
+def test_dcgan_architecture_draws_one_box_a_tensor_and_leaves_the_networks_alone():
+    from gan_course.models import dcgan
+
+    G = dcgan.DCGANGenerator(latent_dim=8, image_size=16, width=8)
+    D = dcgan.DCGANDiscriminator(image_size=16, width=8)
+    G.train(), D.eval()
+    before = [b.clone() for b in (*G.buffers(), *D.buffers())]
+    ax = viz.plot_dcgan_architecture(G, D)
+    assert len(ax.patches) == (1 + len(G.net)) + (1 + len(D.features) + 1)
+    shapes = _texts(ax)
+    for label in ("8×1×1", "16×4×4", "1×16×16", "8×8×8", "1×1×1", "convT 4/1/0", "conv 4/2/1"):
+        assert label in shapes, label
+    assert G.training and not D.training, "modes restored"
+    after = [*G.buffers(), *D.buffers()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True)), "BN untouched"
+    plt.close("all")
+
+
+def test_conditional_discriminators_show_both_ways_in():
+    cat, proj = viz.plot_conditional_discriminators()
+    assert "concatenation" in cat.get_title() and "projection" in proj.get_title()
+    assert "1 + 10 channels" in _texts(cat) and r"\langle e_y, \phi(x)\rangle" in _texts(proj)
+    assert "embedding" in _texts(proj) and "embedding" not in _texts(cat)
+    plt.close("all")
+
+
+def test_smoothed_optimal_d_is_beta_where_only_fakes_are():
+    ax_density, ax_d = viz.plot_smoothed_optimal_d(alpha=0.2, beta=0.1)
+    assert len(ax_density.collections) == 2 and len(ax_d.lines) == 3
+    plain, one_sided, two_sided = (line.get_ydata() for line in ax_d.lines)
+    assert plain[0] > 0.99 and np.isclose(two_sided[0], 0.8 * plain[0] + 0.1 * (1 - plain[0]))
+    assert np.allclose(one_sided, 0.8 * plain)  # one-sided only scales p / (p + q)
+    assert np.isclose(one_sided[-1], 0.0, atol=1e-6) and np.isclose(two_sided[-1], 0.1)
+    plt.close("all")
+
+
+def test_frechet_figure_draws_both_gaussians_and_adds_up_the_two_terms():
+    mu1, mu2 = torch.tensor([0.0, 0.0]), torch.tensor([2.0, 1.0])
+    sigma1, sigma2 = torch.tensor([[1.0, 0.3], [0.3, 0.5]]), torch.eye(2) * 0.4
+    ax = viz.plot_frechet_gaussians(mu1, sigma1, mu2, sigma2)
+    assert len(ax.patches) == 4 and len(ax.lines) == 2  # 1 and 2 std each; the two means
+    total = metrics.gaussian_frechet_distance(mu1, sigma1, mu2, sigma2).item()
+    assert "5.00 (means)" in ax.get_title() and f"= {total:.2f}" in ax.get_title()
+    widths = sorted(p.width for p in ax.patches)
+    assert np.isclose(widths[-1], 4 * torch.linalg.eigvalsh(sigma1)[-1].sqrt().item())
+    plt.close("all")

@@ -31,7 +31,7 @@ def ids(paths):
 
 
 def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
-    assert LESSONS[:11] == [
+    assert LESSONS[:13] == [
         "00_welcome",
         "01_data_and_noise",
         "02_generator",
@@ -40,12 +40,17 @@ def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
         "05_training_loop",
         "06_training_dynamics",
         "07_dcgan",
+        "07_latent_space",  # a long lesson in two parts shares its number
         "08_evaluating_gans",
         "09_wasserstein",
+        "09_wasserstein_friends",
         "10_conditional_gans",
     ]
-    assert [int(name[:2]) for name in LESSONS] == list(range(len(LESSONS))), "numbered in order"
+    assert lesson_numbers_problems(LESSONS) == []
     assert len(EXERCISES) >= 9 and set(EXERCISES) <= set(LESSONS), "an exercise has its lesson"
+    for exercise in EXERCISES:  # ... and it is the lesson's first part
+        first = next(name for name in LESSONS if name[:2] == exercise[:2])
+        assert exercise == first, f"ex{exercise} goes with the first part of lesson {first[:2]}"
     assert [layout.topic(p) for p in layout.exercises()] == EXERCISES, "gan-course release"
     stray = [
         p.name
@@ -54,6 +59,41 @@ def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
         if p not in layout.notebooks_in(kind)
     ]
     assert not stray, f"named unlike the course's notebooks (tooling/layout.py): {stray}"
+
+
+def lesson_numbers_problems(names: list[str]) -> list[str]:
+    """What is wrong with the numbering of lessons `names` (in course order): the numbers run
+    00, 01, ... without a gap, each used by one lesson or by the parts of one (at most 2)."""
+    numbers = [int(name[:2]) for name in names]
+    problems = []
+    if numbers != sorted(numbers):
+        problems.append(f"not in the order of their numbers: {names}")
+    missing = sorted(set(range(max(numbers, default=-1) + 1)) - set(numbers))
+    if missing:
+        problems.append(f"no lesson numbered {', '.join(f'{n:02d}' for n in missing)}")
+    crowded = sorted({n for n in numbers if numbers.count(n) > 2})
+    if crowded:
+        problems.append(f"more than two parts numbered {crowded}")
+    return problems
+
+
+def test_the_numbering_check_allows_parts_but_no_gaps():
+    parts = ["00_a", "01_b", "01_b_more", "02_c"]
+    assert lesson_numbers_problems(parts) == []
+    assert lesson_numbers_problems(["00_a", "02_c"]) == ["no lesson numbered 01"]
+    assert lesson_numbers_problems(["01_b", "02_c"]) == ["no lesson numbered 00"]
+    assert lesson_numbers_problems(["00_a", "02_c", "01_b"])[0].startswith("not in the order")
+    assert lesson_numbers_problems(["00_a", "00_b", "00_c"]) == ["more than two parts numbered [0]"]
+
+
+def test_each_lesson_links_the_next_one():
+    """The path through the course: every lesson, or part of one, links the lesson after it."""
+    paths = layout.lessons()
+    for lesson, after in zip(paths, paths[1:], strict=False):
+        text = "\n".join(
+            c.source for c in nbformat.read(lesson, as_version=4).cells if c.cell_type == "markdown"
+        )
+        assert f"]({after.name})" in text, f"{lesson.name} does not link {after.name}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids(ALL))
@@ -138,7 +178,9 @@ def test_exercise_run_unchanged_only_says_not_implemented(name):
     for cell in check_cells:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors and errors[0].ename == "NotImplementedYet", cell.source
-        assert "not implemented yet" in errors[0].evalue
+        question = "check_question(" in cell.source
+        expected = "not answered yet" if question else "not implemented yet"
+        assert expected in errors[0].evalue, errors[0].evalue
 
 
 def test_ruff_is_clean_over_package_tests_and_notebooks():

@@ -16,6 +16,7 @@ from . import (
     evaluating_gans,
     generator,
     losses,
+    questions,
     training_dynamics,
     training_loop,
     wasserstein,
@@ -34,6 +35,7 @@ from .discriminator import *  # noqa: F403
 from .evaluating_gans import *  # noqa: F403
 from .generator import *  # noqa: F403
 from .losses import *  # noqa: F403
+from .questions import *  # noqa: F403
 from .training_dynamics import *  # noqa: F403
 from .training_loop import *  # noqa: F403
 from .wasserstein import *  # noqa: F403
@@ -50,6 +52,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     evaluating_gans,
     wasserstein,
     conditional_gans,
+    questions,
 )
 __all__ = [
     "Check",

@@ -1,12 +1,16 @@
-"""Checks for exercise 07: output sizes, a DCGAN generator, the DCGAN init, and slerp."""
+"""Checks for exercise 07: choosing the layers, a DCGAN generator, the DCGAN init, slerp, and
+sampling a trained generator in eval mode."""
 
 from __future__ import annotations
 
+import copy
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
+from .. import latent
 from ..latent import lerp, slerp
 from ..models.dcgan import (
     DCGANDiscriminator,
@@ -15,80 +19,153 @@ from ..models.dcgan import (
     conv_transpose_output_size,
     dcgan_init,
 )
-from .core import Check, map_name, what_maps
+from . import questions
+from .core import Check, NotImplementedYet, map_name, same, snapshot, what_maps
 
-# (n, kernel, stride, padding): the DCGAN layers and some awkward ones (odd sizes, floors)
-SIZE_CASES = [(16, 4, 2, 1), (8, 4, 2, 1), (1, 4, 1, 0), (4, 4, 1, 0), (7, 3, 2, 1), (28, 5, 2, 2),
-              (15, 4, 2, 1), (10, 3, 1, 1), (9, 2, 2, 0), (6, 5, 3, 2)]  # fmt: skip
+# ---------------------------------------------------------------------------- 1 · choose the layers
 
-
-def _as_int(value):
-    """An int, or the value itself when it is not a whole number."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+# A DCGAN for 28x28 digits (MNIST): G grows 1 -> 7 -> 14 -> 28, D shrinks 28 -> 14 -> 7 -> 1
+G_SIZES, D_SIZES = (1, 7, 14, 28), (28, 14, 7, 1)
+FORM_HINT = (
+    "a list of three (kernel, stride, padding) triples of whole numbers, one per layer, e.g. "
+    "[(4, 2, 1), (4, 2, 1), (4, 2, 1)]"
+)
 
 
-def _size_mistakes(case, conv: bool) -> list[tuple[object, str]]:
-    n, k, s, p = case
-    if conv:
-        return [
-            ((n + 2 * p - k) // s, "you forgot the + 1: a kernel that fits exactly once gives 1"),
-            ((n + 2 * p - k) / s + 1, "round down: floor((n + 2p - k) / s) + 1, use //"),
-            ((n + p - k) // s + 1, "padding adds p on *both* sides: n + 2p"),
-            (n // s, "n / s is right only for some kernels; use floor((n + 2p - k) / s) + 1"),
-            ((n - 1) * s - 2 * p + k, "that's the transposed-conv formula; a conv shrinks"),
-        ]
-    return [
-        (n * s, "the kernel and padding matter too: (n - 1) s - 2p + k"),
-        ((n - 1) * s - p + k, "padding is removed from *both* sides: - 2p"),
-        ((n - 1) * s - 2 * p + k - 1, "off by one: (n - 1) s - 2p + k, no - 1"),
-        (n * s - 2 * p + k, "off by one: (n - 1) s, not n s: n stamps start (n - 1) strides apart"),
-        ((n + 2 * p - k) // s + 1, "that's the conv formula; a transposed conv grows"),
-    ]
+def _is_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def check_output_sizes(conv_fn, transposed_fn) -> None:
-    """`conv_output_size(n, kernel, stride, padding)` and `conv_transpose_output_size(...)`."""
-    with Check("output sizes", reference=(conv_output_size, conv_transpose_output_size)) as c:
-        for conv, fn, layer in (
-            (True, conv_fn, nn.Conv2d),
-            (False, transposed_fn, nn.ConvTranspose2d),
+def _triples(c: Check, layers, who: str) -> list[tuple[int, int, int]]:
+    """`layers` as three (kernel, stride, padding) triples of ints, or a teaching failure."""
+    if layers is None or layers is Ellipsis:  # the exercise's `None  # YOUR CODE HERE`
+        raise NotImplementedYet(
+            c.task,
+            hint=f"replace None in the cell above with {who}'s three (kernel, stride, padding) "
+            "triples, run that cell, then this check again.",
+        )
+    c.expect(
+        isinstance(layers, list | tuple) and len(layers) == 3,
+        f"{who}'s layers",
+        "three (kernel, stride, padding) triples",
+        repr(layers)[:80],
+        hint=FORM_HINT,
+    )
+    triples = []
+    for i, layer in enumerate(layers, 1):
+        whole = isinstance(layer, list | tuple) and len(layer) == 3
+        c.expect(
+            whole and all(_is_int(v) for v in layer),
+            f"{who}'s layer {i}",
+            "(kernel, stride, padding): three whole numbers",
+            repr(layer)[:80],
+            hint=FORM_HINT,
+        )
+        k, s, p = (int(v) for v in layer)
+        c.expect(
+            k >= 1 and s >= 1 and p >= 0,
+            f"{who}'s layer {i}",
+            "kernel >= 1, stride >= 1, padding >= 0",
+            (k, s, p),
+            hint="a kernel and a stride are at least 1, a padding at least 0",
+        )
+        triples.append((k, s, p))
+    return triples
+
+
+def _transposed_hint(n: int, want: int, k: int, s: int, p: int) -> str:
+    got = conv_transpose_output_size(n, k, s, p)
+    if n == 1:
+        return (
+            f"from a 1x1 map a transposed conv makes k - 2p pixels, whatever the stride: "
+            f"{k} - {2 * p} = {got}; you need {want}"
+        )
+    if s == 2 and got == 2 * n - 1:
+        return (
+            f"(n - 1)s - 2p + k = {got}: an odd kernel with stride 2 lands one short of "
+            "doubling; an even kernel, with the padding to match, doubles exactly"
+        )
+    return f"a transposed conv makes (n - 1)s - 2p + k = {got} pixels here; you need {want}"
+
+
+def _conv_hint(n: int, want: int, k: int, s: int, p: int) -> str:
+    got = conv_output_size(n, k, s, p)
+    if want == 1:
+        return (
+            f"floor((n + 2p - k) / s) + 1 = {got}: to turn the whole {n}x{n} map into one "
+            "number, the kernel must cover all of it"
+        )
+    return f"a convolution makes floor((n + 2p - k) / s) + 1 = {got} pixels here; you need {want}"
+
+
+def _size(layer: nn.Module, n: int) -> int | None:
+    """The side of what PyTorch's `layer` makes of an n x n map, or None if it refuses."""
+    try:
+        with torch.no_grad():
+            return layer(torch.zeros(1, 1, n, n)).shape[-1]
+    except RuntimeError:  # an output smaller than 1x1
+        return None
+
+
+def _unseen_pixels(k: int, s: int, p: int, n: int) -> int:
+    """How many pixels of an n x n input a convolution's kernel never lands on."""
+    x = torch.ones(1, 1, n, n, requires_grad=True)
+    conv = nn.Conv2d(1, 1, k, s, p, bias=False)
+    nn.init.ones_(conv.weight)
+    conv(x).sum().backward()
+    return int((x.grad == 0).sum())
+
+
+def check_layer_choices(generator_layers, discriminator_layers) -> None:
+    """(kernel, stride, padding) for the three transposed convs of a 28x28 DCGAN generator
+    (1 -> 7 -> 14 -> 28) and the three convs of its discriminator (28 -> 14 -> 7 -> 1), each run
+    as PyTorch's own layer: the sizes, stride 2 wherever the size doubles or halves (which
+    leaves G's doublings an even kernel, so an even overlap), and no pixel that D never sees."""
+    with Check("layer choices") as c:
+        for who, layers, sizes, kind in (
+            ("G", generator_layers, G_SIZES, nn.ConvTranspose2d),
+            ("D", discriminator_layers, D_SIZES, nn.Conv2d),
         ):
-            name = "conv_output_size" if conv else "conv_transpose_output_size"
-            reference = conv_output_size if conv else conv_transpose_output_size
-            cases = [case for case in SIZE_CASES if reference(*case) >= 1]  # PyTorch refuses < 1
-            got = [_as_int(c.call(fn, *case)) for case in cases]
-            # a known mistake explains the answers when it gives the same sizes in every case
-            hint = next(
-                (
-                    h
-                    for i, (_, h) in enumerate(_size_mistakes(cases[0], conv))
-                    if all(
-                        g == _as_int(_size_mistakes(case, conv)[i][0])
-                        for g, case in zip(got, cases, strict=True)
-                    )
-                ),
-                _formula_hint(conv),
-            )
-            for (n, k, s, p), answer in zip(cases, got, strict=True):
-                with torch.no_grad():  # the truth: what PyTorch's own layer makes
-                    want = layer(1, 1, k, s, p)(torch.zeros(1, 1, n, n)).shape[-1]
+            for i, (k, s, p) in enumerate(_triples(c, layers, who)):
+                n, want = sizes[i], sizes[i + 1]
+                what = f"{who}'s layer {i + 1}, nn.{kind.__name__}(kernel={k}, stride={s}, "
+                what += f"padding={p}) on {n}x{n}"
+                got = _size(kind(1, 1, k, s, p), n)
                 c.expect(
-                    isinstance(answer, int) and answer == want,
-                    f"{name}(n={n}, kernel={k}, stride={s}, padding={p}): {layer.__name__}'s size",
-                    want,
-                    answer,
-                    hint=hint,
-                )
+                    got == want,
+                    what,
+                    f"{want}x{want}",
+                    "an error: the output would be smaller than 1x1" if got is None else
+                    f"{got}x{got}",
+                    hint=(_transposed_hint if kind is nn.ConvTranspose2d else _conv_hint)(
+                        n, want, k, s, p
+                    ),
+                )  # fmt: skip
+                _expect_dcgan_rules(c, kind, (k, s, p), n, want, what)
 
 
-def _formula_hint(conv: bool) -> str:
-    if conv:
-        return "floor((n + 2p - k) / s) + 1, with integer division //"
-    return "(n - 1) * s - 2p + k"
+def _expect_dcgan_rules(c: Check, kind, layer, n: int, want: int, what: str) -> None:
+    k, s, p = layer
+    verb = "doubles" if want > n else "halves"
+    if 1 < want == 2 * n or 1 < n == 2 * want:
+        c.expect(
+            s == 2,
+            f"{what}: the stride of a layer that {verb} the size",
+            "2",
+            s,
+            hint=f"a kernel of {k} with stride {s} gets there too, but DCGAN {verb} with "
+            "stride 2: the stride does the resampling, and the kernel stays small",
+        )
+    if kind is nn.Conv2d:
+        unseen = _unseen_pixels(k, s, p, n)
+        c.expect(
+            unseen == 0,
+            f"{what}: does D look at every pixel of its input?",
+            "every pixel",
+            f"{unseen} of the {n * n} pixels never",
+            hint="the kernel never lands on some pixels (a kernel smaller than the stride, or "
+            "placements that stop short of the border): D would be blind to them",
+        )
 
 
 # ---------------------------------------------------------------------------- the generator
@@ -155,20 +232,33 @@ def check_dcgan_generator(cls) -> None:
         out = c.expect_tensor(c.call(net, torch.randn(8, 24)), "Generator16(24, 16)(z)")
         shape = tuple(out.shape)
         if len(shape) == 4 and shape[2] != 16:
-            hint = f"{shape[2]}x{shape[3]}: from 4x4, exactly two transposed convs with stride 2"
+            hint = (
+                f"{shape[2]}x{shape[3]}: choose the layers so that the sizes end at 16, with "
+                "(n - 1)s - 2p + k for each transposed conv"
+            )
         else:
             hint = "reshape z to (N, latent_dim, 1, 1), and end with 1 output channel"
         c.expect_shape(out, (8, 1, 16, 16), "the output shape for z of shape (8, 24)", hint=hint)
-        layers = _layers(net)
-        kinds = [type(m) for m in layers]
+        transposed = [m for m in _layers(net) if isinstance(m, nn.ConvTranspose2d)]
         c.expect(
-            kinds.count(nn.ConvTranspose2d) == 3,
+            len(transposed) >= 2,
             "the number of transposed convolutions",
-            "3: project to 4x4, then 8x8, then 16x16",
-            kinds.count(nn.ConvTranspose2d),
-            hint="nn.ConvTranspose2d(latent_dim, 2*width, 4, 1, 0) on the 1x1 input, then two "
-            "with kernel 4, stride 2, padding 1",
+            "at least 2: grow z to a small map, then double it up to 16x16",
+            len(transposed),
+            hint="DCGAN's generator grows the image with transposed convolutions, with a "
+            "hidden layer (BatchNorm, ReLU) between them: no single layer from 1x1 to 16x16",
         )
+        calls, _ = c.trace(net, torch.randn(8, 24), kinds=(nn.ConvTranspose2d,))
+        for m, x, _ in calls:
+            (k, _), (s, _) = m.kernel_size, m.stride
+            c.expect(
+                x.shape[-1] == 1 or k % s == 0,
+                "every transposed conv on a map larger than 1x1: a kernel the stride divides",
+                "kernel divisible by stride",
+                f"kernel {k}, stride {s}",
+                hint=f"a kernel of {k} with stride {s} overlaps unevenly and paints a "
+                "checkerboard (lesson 07): kernel 4 with stride 2, as in DCGAN",
+            )
         with torch.no_grad():  # large inputs push the output layer to its limits
             loud = net(30 * torch.randn(256, 24))
         lo, hi = loud.min().item(), loud.max().item()
@@ -373,4 +463,251 @@ def _slerp_of_units(z0, z1, t):
     return slerp(z0 / z0.norm(dim=-1, keepdim=True), z1 / z1.norm(dim=-1, keepdim=True), t)
 
 
-__all__ = ["check_dcgan_generator", "check_dcgan_init", "check_output_sizes", "check_slerp"]
+# ---------------------------------------------------------------------------- 5 · sample
+
+
+class _TrainedGenerator(nn.Module):
+    """A small generator with BatchNorm whose running statistics are far from any one batch's,
+    as after training: train mode and eval mode give clearly different samples."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latent_dim = 6
+        self.net = nn.Sequential(
+            nn.Linear(6, 16, bias=False),  # (N, 16)
+            nn.BatchNorm1d(16),
+            nn.ReLU(),
+            nn.Linear(16, 5),  # (N, 5)
+            nn.Tanh(),
+        )
+        norm = self.net[1]
+        with torch.no_grad():
+            norm.running_mean.copy_(2 * torch.randn(16))
+            norm.running_var.uniform_(2.0, 5.0)
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.copy_(0.5 * torch.randn(16))
+        norm.num_batches_tracked.fill_(1000)
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class _Watch:
+    """Forward hooks that note, for each forward pass of the generator, whether autograd was
+    recording and which of its modules (the generator itself, its BatchNorms) were in train mode."""
+
+    def __init__(self, net: nn.Module) -> None:
+        self.calls: list[dict] = []
+        norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+        def note(module, args):
+            self.calls.append(
+                dict(grad=torch.is_grad_enabled(), top=module.training,
+                     norms=[m.training for m in norms])
+            )  # fmt: skip
+
+        self.handle = net.register_forward_pre_hook(note)
+
+    def __enter__(self) -> _Watch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.remove()
+
+
+G_SPLIT_FLAG = (
+    "G.training = False changes G's own flag only, and its BatchNorm layers kept training: "
+    "G.eval() (or G.train(False)) sets the flag of every submodule"
+)
+TRAIN_MODE = (
+    "G was still in train mode: BatchNorm normalised with this batch's own statistics (and "
+    "updated its running ones); call G.eval() before generating"
+)
+RESTORE = "remember the mode first, was_training = G.training, and end with G.train(was_training)"
+
+
+def _modes(net: nn.Module) -> set[bool]:
+    return {m.training for m in net.modules()}
+
+
+def check_sample(fn) -> None:
+    """`sample(G, z)`: what a trained generator makes of z, in eval mode (BatchNorm on its
+    running statistics, so each sample depends on its own z only), without building an autograd
+    graph, and with G's mode (train or eval) as it was before."""
+    with Check("sample", reference=latent.sample) as c:
+        G, z = _TrainedGenerator().train(), torch.randn(12, 6)
+        frozen = copy.deepcopy(G)
+        with torch.no_grad():
+            want, in_train_mode = frozen.eval()(z), copy.deepcopy(G).train()(z)
+        before = snapshot(G, buffers=True)
+        with _Watch(G) as watch:
+            got = c.expect_tensor(c.call(fn, G, z.clone()), "sample(G, z)")
+        c.expect_shape(got, want.shape, "one sample per row of z", hint="return G(z) as it is")
+        c.expect(
+            bool(watch.calls),
+            "was G called?",
+            "G(z)",
+            "never",
+            hint="run the generator you are given on the z you are given",
+        )
+        seen = watch.calls[-1]
+        split = not seen["top"] and any(seen["norms"])
+        c.expect_close(
+            got,
+            want,
+            "12 samples of a trained G (its BatchNorm's running statistics far from the batch's)",
+            hint=G_SPLIT_FLAG if split else "G.eval(), then G(z) on the z you are given",
+            mistakes=[(in_train_mode, G_SPLIT_FLAG if split else TRAIN_MODE)],
+        )
+        c.expect(
+            same(before, snapshot(G, buffers=True)),
+            "G's weights and BatchNorm statistics after sampling",
+            "unchanged",
+            "changed",
+            hint=TRAIN_MODE,
+        )
+        _expect_no_graph(c, G, got, seen)
+        c.expect(
+            _modes(G) == {True},
+            "G's mode after sample(G, z), for a G in train mode before",
+            "train mode, as before: training goes on after a look at the samples",
+            "eval mode" if _modes(G) == {False} else "some modules in train mode, some in eval",
+            hint="the next training step would find BatchNorm on its running statistics and "
+            f"learn no new ones: {RESTORE}",
+        )
+        G.eval()
+        c.call(fn, G, z.clone())
+        c.expect(
+            _modes(G) == {False},
+            "G's mode after sample(G, z), for a G in eval mode before",
+            "eval mode, as before",
+            "train mode" if _modes(G) == {True} else "some modules in train mode",
+            hint=f"put G back in the mode it was in, which is not always train mode: {RESTORE}",
+        )
+        G.train()
+        alone = c.expect_tensor(c.call(fn, G, z[:1].clone()), "sample(G, z[:1])")
+        c.expect_close(
+            alone,
+            want[:1],
+            "one sample alone, against the same z among 11 others",
+            hint="a sample must not depend on which other samples share its batch: in eval "
+            "mode BatchNorm uses the running statistics, the same for every batch",
+        )
+
+
+def _expect_no_graph(c: Check, G: nn.Module, got: torch.Tensor, seen: dict) -> None:
+    """No autograd graph: neither on the result nor built during the forward pass."""
+    c.expect(
+        not got.requires_grad,
+        "does the result carry an autograd graph?",
+        "no: nobody will backpropagate through samples",
+        "yes (requires_grad=True)",
+        hint="run the generator inside `with torch.no_grad():`",
+    )
+    frozen = [name for name, p in G.named_parameters() if not p.requires_grad]
+    c.expect(
+        not frozen,
+        "do G's parameters still require gradients after sampling?",
+        "yes, all of them",
+        f"not {frozen}",
+        hint="requires_grad_(False) switches G's learning off for good, so the next training "
+        "step would not move it; torch.no_grad() lasts only as long as its with block",
+    )
+    c.expect(
+        not seen["grad"],
+        "was autograd recording while G ran?",
+        "no: torch.no_grad() around the forward pass",
+        "yes",
+        hint="`.detach()` or `.data` on the result drops the graph only after it was built, "
+        "with the memory and time it cost: run G inside `with torch.no_grad():`",
+    )
+
+
+__all__ = [
+    "check_dcgan_generator",
+    "check_dcgan_init",
+    "check_layer_choices",
+    "check_sample",
+    "check_slerp",
+]
+
+
+# ---------------------------------------------------------------------------- concept questions
+
+questions.choice(
+    "07.train_batch",
+    "abcd",
+    right="d0642b117edaec6d",
+    meaning="In train mode each BatchNorm normalises with the mean and variance of the batch in "
+    "front of it, so an image depends on the others in its batch; eval mode, which your sample "
+    "uses, makes each image depend on its own z only.",
+    why={
+        "88f33c4249c91a64": "each image has its own z, but in train mode BatchNorm's mean and "
+        "variance are the whole batch's: change the batch and every image in it changes. That "
+        "answer is true in eval mode only",
+        "223d41078fe23507": "the running statistics are what eval mode uses; in train mode "
+        "BatchNorm normalises with the current batch's own statistics (and only updates the "
+        "running ones)",
+        "b4775beb64c371ce": "BatchNorm never switches itself off: a batch of 8 is normalised "
+        "with its own statistics just as a batch of 64 is, and those differ",
+    },
+)
+questions.number(
+    "07.odd_kernel",
+    15,
+    0.01,
+    meaning="(n - 1)s - 2p + k = 7 * 2 - 2 + 3 = 15: an odd kernel with stride 2 lands one short "
+    "of doubling, which is one more reason for DCGAN's kernel 4.",
+    traps=[
+        (
+            16,
+            0.01,
+            "that would double 8, but (n - 1)s - 2p + k = 7 * 2 - 2 + 3 = 15: an odd "
+            "kernel with stride 2 lands one short (output_padding=1 would add the missing pixel)",
+        ),
+        (
+            4,
+            0.01,
+            "that's the convolution's formula, floor((n + 2p - k)/s) + 1, which shrinks; a "
+            "transposed convolution grows: (n - 1)s - 2p + k",
+        ),
+        (
+            17,
+            0.01,
+            "(n - 1)s, not n s: the first stamp lands at 0 and the last n - 1 strides "
+            "further, so (8 - 1) * 2 - 2 + 3 = 15",
+        ),
+    ],  # fmt: skip
+    off="a transposed convolution makes (n - 1)s - 2p + k pixels: n = 8, k = 3, s = 2, p = 1",
+)
+questions.number(
+    "07.lerp_midpoint",
+    4.0,
+    0.4,
+    meaning="Two independent z are nearly orthogonal, so |z0 + z1|^2 is about 2d and the "
+    "midpoint (z0 + z1)/2 has norm about sqrt(d/2) = 4: inside the shell of radius sqrt(d) = 5.7 "
+    "where all training noise lies. Slerp's midpoint stays on the shell.",
+    traps=[
+        (
+            5.66,
+            0.3,
+            "sqrt(d) = 5.7 is where z0 and z1 lie, and where slerp's path stays; the "
+            "straight line's midpoint (z0 + z1)/2 is shorter, since the two are nearly orthogonal",
+        ),
+        (
+            2.83,
+            0.3,
+            "half of sqrt(d) would mean |z0 + z1| = sqrt(d), as if the two pointed 120 "
+            "degrees apart; independent noise vectors are nearly orthogonal: |z0 + z1|^2 is about "
+            "|z0|^2 + |z1|^2 = 2d",
+        ),
+        (
+            0.0,
+            0.3,
+            "the two vectors do not cancel: independent noise vectors are nearly "
+            "orthogonal, not opposite, so the midpoint's norm is about sqrt(2d)/2 = sqrt(d/2)",
+        ),
+    ],  # fmt: skip
+    off="two independent z are nearly orthogonal: |z0 + z1|^2 is about |z0|^2 + |z1|^2 = 2d; "
+    "halve the vector",
+)

@@ -11,6 +11,7 @@ from torch import nn
 from .. import losses, train
 from ..data import ring_of_8
 from ..models import MLPDiscriminator
+from . import questions
 from .core import Check, map_name, same, snapshot, what_maps
 from .generator import expect_hidden_width
 from .losses import d_loss_mistakes
@@ -155,120 +156,266 @@ def check_d_accuracy(fn) -> None:
         )
 
 
-def _steps_of(net, real, fake, steps: int, lr: float, make, fresh=False, zero=True):
-    """`net`'s parameters after `steps` steps of the BCE loss with the optimizer `make(params,
-    lr)` (a new one every step when `fresh`; no zero_grad() when not `zero`), on a copy."""
-    net = copy.deepcopy(net)
-    optimizer = make(net.parameters(), lr)
-    for _ in range(steps):
-        if fresh:
-            optimizer = make(net.parameters(), lr)
+def train_rounds_reference(
+    discriminator,
+    real,
+    fake_rounds,
+    k: int = 1,
+    lr: float = 1e-2,
+    make=None,
+    fresh="",
+    zero=True,
+    order="rounds",
+):
+    """What `train_rounds` does (one Adam, `k` steps against each round's fakes, the loss of each
+    step before its update), on `discriminator` itself; or, with the arguments, a usual slip:
+    `make(params, lr)` another optimizer, a new one every "round" or "step" (`fresh`), no
+    zero_grad() (`zero=False`), the k steps as the outer loop (`order="k"`)."""
+    make = make or (lambda params, lr: torch.optim.Adam(params, lr=lr))
+    optimizer = make(discriminator.parameters(), lr)
+    if order == "rounds":
+        schedule = [(r, fake) for r, fake in enumerate(fake_rounds) for _ in range(k)]
+    else:  # the slip: k passes over the rounds, one step per round in each
+        schedule = [(r, fake) for _ in range(k) for r, fake in enumerate(fake_rounds)]
+    history, last_round = [], None
+    for r, fake in schedule:
+        if fresh == "step" or (fresh == "round" and r != last_round):
+            optimizer = make(discriminator.parameters(), lr)
+        last_round = r
         if zero:
             optimizer.zero_grad()
-        losses.d_loss_bce(net(real), net(fake)).backward()
+        loss = losses.d_loss_bce(discriminator(real), discriminator(fake))
+        loss.backward()
+        history.append(loss.item())
         optimizer.step()
+    return history
+
+
+def _moving_fakes(n_rounds: int, n: int = 160) -> list[torch.Tensor]:
+    """Fakes of a generator that moves: a blob that drifts outwards and grows, one batch a
+    round (each with its own points)."""
+    return [(0.3 + 0.15 * r) * torch.randn(n, 2) + 0.2 * r for r in range(n_rounds)]
+
+
+def _after_rounds(net, real, rounds, k, lr, **slip) -> list[torch.Tensor]:
+    net = copy.deepcopy(net)
+    train_rounds_reference(net, real, rounds, k, lr, **slip)
     return snapshot(net)
 
 
-def _optimizer_mistakes(net, real, fake, steps: int, lr: float) -> list[tuple[list, str]]:
-    """D after a few steps of the usual slips with the optimizer, each with its hint."""
-    adam = lambda params, lr: torch.optim.Adam(params, lr=lr)  # noqa: E731
-    run = lambda make, **how: _steps_of(net, real, fake, steps, lr, make, **how)  # noqa: E731
+def _rounds_mistakes(net, real, rounds, k, lr) -> list[tuple[list, str]]:
+    """D after the usual slips of a loop over rounds, each with its hint."""
+    run = lambda **slip: _after_rounds(net, real, rounds, k, lr, **slip)  # noqa: E731
     return [
         (
-            run(adam, fresh=True),
-            "a new Adam at every step starts from scratch each time (its running averages "
-            "are lost): create the optimizer once, before the loop",
+            run(fresh="round"),
+            "a new Adam in every round starts from scratch each time (its running averages "
+            "are lost): create the optimizer once, before both loops",
         ),
-        (run(adam, zero=False), "call optimizer.zero_grad() every step: gradients add up in .grad"),
         (
-            run(lambda params, lr: torch.optim.Adam(params)),
+            run(fresh="step"),
+            "a new Adam at every step starts from scratch each time (its running averages "
+            "are lost): create the optimizer once, before both loops",
+        ),
+        (run(zero=False), "call optimizer.zero_grad() every step: gradients add up in .grad"),
+        (
+            run(order="k"),
+            "the rounds come in order, and each round's k steps together: loop over the rounds, "
+            "and inside, k steps against that round's fakes (not k passes over all the rounds)",
+        ),
+        (
+            run(make=lambda params, lr: torch.optim.Adam(params)),
             "Adam's default learning rate is 1e-3: pass the given one, Adam(..., lr=lr)",
         ),
         (
-            run(lambda params, lr: torch.optim.Adam(params, lr=1e-2)),
+            run(make=lambda params, lr: torch.optim.Adam(params, lr=1e-2)),
             "use the lr argument, not a fixed 1e-2: Adam(..., lr=lr)",
         ),
         (
-            run(lambda params, lr: torch.optim.SGD(params, lr=lr)),
+            run(make=lambda params, lr: torch.optim.SGD(params, lr=lr)),
             "the task asks for torch.optim.Adam(discriminator.parameters(), lr=lr)",
+        ),
+        (
+            _after_rounds(net, real, [rounds[0]] * len(rounds), k, lr),
+            "every step used the first round's fakes: each round brings its own batch, "
+            "fake_rounds[r], and its k steps are taken against that one",
+        ),
+        (
+            _after_rounds(net, real, [rounds[-1]] * len(rounds), k, lr),
+            "every step used the last round's fakes (a variable left over from a loop?): each "
+            "round's k steps are taken against that round's batch",
         ),
     ]
 
 
-def check_train_discriminator(fn) -> None:
-    """`train_discriminator(D, real, fake, steps, lr)`: D alone vs fixed fakes; returns losses."""
-    with Check("train_discriminator", reference=train.train_discriminator) as c:
+def _expect_history(c: Check, got, rounds: int, k: int) -> None:
+    """A list of `rounds * k` plain numbers, with a hint that names what the length says."""
+    n = len(got) if hasattr(got, "__len__") else None
+    if n == rounds and k > 1:
+        hint = f"k={k} steps in every round: you took one per round"
+    elif n == k and rounds > 1:
+        hint = f"one round for each of the {rounds} batches in fake_rounds, k steps in each"
+    else:
+        hint = "append each step's loss.item() to a list, and return it"
+    c.expect(
+        isinstance(got, Sequence) and n == rounds * k,
+        f"the returned losses, for {rounds} rounds with k={k}",
+        f"a list of {rounds * k} numbers, one per step",
+        f"{type(got).__name__} of length {n if n is not None else '?'}",
+        hint=hint,
+    )
+    tensors = [x for x in got if isinstance(x, torch.Tensor)]
+    c.expect(
+        not tensors,
+        "the entries of the returned list",
+        "plain numbers (float)",
+        f"{len(tensors)} tensors",
+        hint="append loss.item(), a plain number: a tensor that requires grad keeps its "
+        "step's whole graph alive, and can't be plotted (nor can one on a GPU)",
+    )
+
+
+def check_train_rounds(fn) -> None:
+    """`train_rounds(discriminator, real, fake_rounds, k=1, lr=1e-2)`: D against a generator
+    that moves, k Adam steps against each round's fakes; returns the loss of every step."""
+    with Check("train_rounds", reference=train.train_discriminator) as c:
         net = MLPDiscriminator(2, (32, 32))
         before = copy.deepcopy(net)
-        real, fake = _ring_vs_centre()  # 256 real, 160 fake
-        got = c.call(fn, net, real, fake, steps=100, lr=1e-2)
-        c.expect(
-            isinstance(got, Sequence) and len(got) == 100,
-            "the returned losses",
-            "a list of 100 numbers, one per step",
-            f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}",
-            hint="append loss.item() to a list at every step and return it",
-        )
-        tensors = [x for x in got if isinstance(x, torch.Tensor)]
-        c.expect(
-            not tensors,
-            "the entries of the returned list",
-            "plain numbers (float)",
-            f"{len(tensors)} tensors",
-            hint="append loss.item(), a plain number: a tensor that requires grad keeps its "
-            "step's whole graph alive, and can't be plotted (nor can one on a GPU)",
-        )
+        real, rounds = ring_of_8().sample(256), _moving_fakes(4)  # 256 real, 4 x 160 fake
+        got = c.call(fn, net, real, rounds, k=3, lr=1e-2)
+        _expect_history(c, got, rounds=4, k=3)
         with torch.no_grad():
-            r, f = before(real), before(fake)
-        first = torch.as_tensor(float(got[0]))
+            r, f = before(real), before(rounds[0])
         c.expect_close(
-            first,
+            torch.as_tensor(float(got[0])),
             losses.d_loss_bce(r, f),
-            "the first loss (D as it was given), on 256 real and 160 fake points",
+            "the first loss (D as it was given, against round 0's fakes), 256 real, 160 fake",
             hint="record each step's loss.item() before optimizer.step(), so the first value is "
             "D as given: BCE of D(real) vs label 1 plus D(fake) vs label 0",
-            mistakes=d_loss_mistakes(r, f),
+            mistakes=[
+                *d_loss_mistakes(r, f),
+                *[
+                    (
+                        losses.d_loss_bce(r, before(fake)).detach(),
+                        "the first step used another round's fakes: the rounds come in order, "
+                        "each round's k steps against its own batch, fake_rounds[0] first (a "
+                        "variable left over from a loop?)",
+                    )
+                    for fake in rounds[1:]
+                ],
+            ],
             rtol=1e-3,
         )
-        moved = any(
-            not torch.equal(a, b)
-            for a, b in zip(net.parameters(), before.parameters(), strict=True)
-        )
         c.expect(
-            moved,
+            not same(snapshot(before), snapshot(net)),
             "did D's parameters change?",
             "yes",
             "no",
-            hint="call optimizer.step() after loss.backward()",
+            hint="call optimizer.step() after loss.backward(), in every step",
         )
-        # three steps with another lr, against the same three steps of one Adam
-        lr, steps = 3e-3, 3
-        want = _steps_of(before, real, fake, steps, lr, lambda p, lr: torch.optim.Adam(p, lr=lr))
-        mine = copy.deepcopy(before)
-        c.call(fn, mine, real, fake, steps=steps, lr=lr)
-        after = snapshot(mine)
-        mistakes = _optimizer_mistakes(before, real, fake, steps, lr)
-        c.expect(
-            same(want, after, atol=1e-5),
-            f"D after {steps} steps with lr={lr}",
-            f"{steps} steps of one Adam(discriminator.parameters(), lr={lr})",
-            "a different update",
-            hint=next(
-                (h for wrong, h in mistakes if same(wrong, after, atol=1e-5)),
-                "create one Adam(discriminator.parameters(), lr=lr) before the loop; in each "
-                "step: zero_grad(), the loss, backward(), step()",
-            ),
-        )
-        with torch.no_grad():
-            acc = losses.d_accuracy(net(real), net(fake))
-        c.expect(
-            acc >= 0.95,
-            "accuracy after 100 steps",
-            ">= 0.95",
-            f"{acc:.2f}",
-            hint="call optimizer.zero_grad() every step, and use Adam with the given lr",
-        )
+        # the whole run against the same run of the reference; then other rounds, k and lr
+        _expect_same_run(c, net, got, before, real, rounds, k=3, lr=1e-2)
+        mine, other = copy.deepcopy(before), _moving_fakes(5)
+        got = c.call(fn, mine, real, other, k=2, lr=3e-3)
+        _expect_history(c, got, rounds=5, k=2)
+        _expect_same_run(c, mine, got, before, real, other, k=2, lr=3e-3)
 
 
-__all__ = ["check_discriminator_2d", "check_d_accuracy", "check_train_discriminator"]
+def _expect_same_run(c: Check, net, got, before, real, rounds, k: int, lr: float) -> None:
+    """`net` (started as `before`) and its history `got` are those of the reference run."""
+    want = copy.deepcopy(before)
+    want_history = train_rounds_reference(want, real, rounds, k, lr)
+    after = snapshot(net)
+    mistakes = _rounds_mistakes(before, real, rounds, k, lr)
+    c.expect(
+        same(snapshot(want), after, atol=1e-5),
+        f"D after {len(rounds)} rounds of k={k} steps with lr={lr}",
+        f"{len(rounds) * k} steps of one Adam(discriminator.parameters(), lr={lr}), k against "
+        "each round's fakes in turn",
+        "a different update",
+        hint=next(
+            (h for wrong, h in mistakes if same(wrong, after, atol=1e-5)),
+            "create one Adam(discriminator.parameters(), lr=lr) before the loops; for each "
+            "round, k steps against that round's fakes: zero_grad(), the loss, backward(), "
+            "step()",
+        ),
+    )
+    c.expect_close(
+        torch.tensor([float(x) for x in got]),
+        torch.tensor(want_history),
+        "the loss of every step",
+        hint="record each step's loss.item() before optimizer.step()",
+        rtol=1e-3,
+    )
+
+
+# -- concept questions (ids "03.name": checked by `check_question`) ----------------------------
+
+questions.choice(
+    "03.why_logits",
+    "abcd",
+    right="af5a18a609e2caa5",
+    meaning="log σ(l) = -softplus(-l) is exact for every logit, but in float32 σ(l) is exactly "
+    "0 below about -104 (and 1 above about 17), and log 0 = -inf with a nan gradient. So D "
+    "returns logits and the loss applies the sigmoid inside, stably.",
+    why={
+        "419483cbf2c60584": "the saving is one elementwise function, nothing worth a design "
+        "rule: the reason is numerical, and it lives in the loss, which takes a log",
+        "367ea929f20b745d": "D's verdict is a probability either way, σ(l) in (0, 1): the logit "
+        "is the same verdict on another scale, and there is no 'more real than real'",
+        "2d891f91961df7c5": "a sigmoid's slope σ(l)(1 - σ(l)) is never 0 in exact arithmetic; "
+        "it only rounds to 0 for confident logits. The real trouble is the log of a probability "
+        "that has rounded to 0 or 1, which a logit avoids",
+    },
+)
+questions.number(
+    "03.one_sided",
+    256 / 416,
+    0.006,
+    meaning="256 of the 416 samples are right (every real one), so 0.615: pooled over both "
+    "batches, an accuracy above ½ can come from a D that has learned nothing. Read it next to "
+    "D(x) and D(G(z)).",
+    traps=[
+        (
+            0.5,
+            0.005,
+            "½ is what two batches of the same size would give, and what averaging the two "
+            "batch accuracies (1 and 0) gives: pool the samples instead; 256 real ones are right "
+            "and 160 fakes wrong, out of 416",
+        ),
+        (
+            1.0,
+            0.005,
+            "D gets every real point right but every fake wrong: a logit above 0 calls a fake "
+            "real too",
+        ),
+        (
+            160 / 416,
+            0.006,
+            "that counts the fakes as the right ones: a fake is right only when its logit is "
+            "below 0, and here every logit is above",
+        ),
+    ],
+    off="count the samples D gets right (a real one when its logit > 0, a fake one when < 0), "
+    "then divide by all 256 + 160 = 416",
+)
+questions.choice(
+    "03.loss_curve",
+    "abcd",
+    right="4abdc2bc4f98bf57",
+    meaning="Against fakes that stand still D wins within a few steps (part 3 of lesson 03); "
+    "when a round brings fakes where D has not learned to look, its loss jumps, then falls "
+    "again. In a GAN, G makes those jumps on purpose, at every step.",
+    why={
+        "91e543252cf8e59b": "D's loss depends on the fakes as much as on D: while they stand "
+        "still it falls, but new fakes that land where D said 'real' push it back up",
+        "6face63bfaf6e3c2": "within a round the fakes stand still, and a D against fixed fakes "
+        "wins within a few dozen steps (task 3 of this exercise): the loss falls there",
+        "56d93f110b010b3a": "D's weights and its one optimizer carry over from round to round: "
+        "nothing is forgotten. The loss jumps only when new fakes land where D said 'real', "
+        "and falls again within the round",
+    },
+)
+
+
+__all__ = ["check_discriminator_2d", "check_d_accuracy", "check_train_rounds"]

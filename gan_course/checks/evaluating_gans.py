@@ -8,6 +8,7 @@ import torch
 
 from .. import metrics
 from ..data import GaussianMixture
+from . import questions
 from .core import Check
 
 ELEMENTWISE_SQRT = (
@@ -319,3 +320,83 @@ def check_class_kl(fn) -> None:
 
 
 __all__ = ["check_class_kl", "check_frechet_distance", "check_knn_precision", "check_mode_coverage"]
+
+
+# ------------------------------------------------------------------------------ concept questions
+
+questions.number(
+    "08.fd_1d",
+    8.0,
+    0.01,
+    meaning="In 1-D the Fréchet distance is (mu1 - mu2)^2 + (s1 - s2)^2 with standard deviations: "
+    "(0 - 2)^2 + (3 - 1)^2 = 8, the squared distance, as FID reports it.",
+    traps=[
+        (
+            68.0,
+            0.01,
+            "(9 - 1)^2 + 4 squares the difference of the variances; the formula uses "
+            "standard deviations, (3 - 1)^2, and your function takes covariances, [[9.0]] and "
+            "[[1.0]], to get there",
+        ),
+        (
+            2.828,
+            0.01,
+            "that's the square root of the answer: FID, and every FD of the course, "
+            "reports d^2, not d",
+        ),
+        (4.0, 0.01, "that's the mean term alone: the spreads differ too, (3 - 1)^2 = 4 more"),
+        (
+            14.0,
+            0.01,
+            "4 + 9 + 1 forgets the cross term: Tr(S1 + S2 - 2 (S1 S2)^(1/2)) = 9 + 1 - 2 x 3 = 4",
+        ),
+    ],  # fmt: skip
+    off="in 1-D, d^2 = (mu1 - mu2)^2 + (s1 - s2)^2 with standard deviations s",
+)
+questions.choice(
+    "08.blur_first",
+    "abcd",
+    right="bd39bb1da6309466",
+    meaning="A little blur leaves each digit close to some real digit (precision stays high) but "
+    "pulls them all towards a few soft, average shapes: the balls around the blurred digits stop "
+    "reaching most real digits, and recall drops first and fastest.",
+    why={
+        "59c764630f0e1a2e": "precision stays high for the first blurs (the line for blur 0.5 "
+        "under the blur cell): soft digits still land inside the balls around real ones. It is "
+        "the variety that goes first",
+        "2ce71b291590090e": "precision asks whether the fakes lie near the data, recall whether "
+        "the data lies near the fakes; blur hurts the second long before the first, as the "
+        "printed numbers show. Two numbers are needed because they can disagree",
+        "d4aaa616f7799db3": "both numbers move (the lines printed under the blur cell), and so "
+        "does lesson 08's Fréchet distance: a classifier's features do see soft strokes",
+    },
+)
+questions.number(
+    "08.hq_truth",
+    1 - math.exp(-4.5),
+    0.004,
+    meaning="The distance of a 2-D Gaussian sample from its mean is Rayleigh distributed: "
+    "P(r <= 3 sigma) = 1 - exp(-9/2) = 0.989. Even the true distribution scores about 98.9 % "
+    "high quality: the floor to read a generator against.",
+    traps=[
+        (
+            0.997,
+            0.0015,
+            "99.7 % within 3 sigma is the 1-D rule; in 2-D a sample strays in two "
+            "directions at once, and P(r <= 3 sigma) = 1 - exp(-9/2) = 0.989",
+        ),
+        (
+            1.0,
+            0.0005,
+            "a Gaussian has no edge: some samples of the true distribution lie beyond "
+            "3 sigma (the line printed for it under the mode-coverage cell)",
+        ),
+        (98.9, 0.5, "a fraction between 0 and 1, not a percentage: 0.989"),
+        (
+            0.954,
+            0.003,
+            "that's the 1-D rule for 2 sigma; the question is about 3 sigma in 2-D: 1 - exp(-9/2)",
+        ),
+    ],  # fmt: skip
+    off="in 2-D, P(distance <= r) = 1 - exp(-r^2 / (2 sigma^2)); put r = 3 sigma",
+)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from .. import losses
+from . import questions
 from .core import AUTOGRAD_HINT, Check, fixed_logits, size_mistakes
 
 STABILITY_HINT = (
@@ -154,6 +157,94 @@ def check_optimal_discriminator(fn) -> None:
             "D* when p_model == p_data",
             hint="when G matches the data, D* = 1/2 everywhere",
         )
+
+
+# -- concept questions (ids "04.name": checked by `check_question`) ----------------------------
+
+LOG_4 = 2 * math.log(2)  # 1.386: -log 1/2 - log 1/2
+questions.number(
+    "04.equilibrium",
+    LOG_4,
+    0.01,
+    meaning="-log ½ - log ½ = 2 log 2 = log 4 ≈ 1.386: the D loss of a D that can't tell. A D "
+    "loss that settles near it in training means the game is balanced, not that D is broken.",
+    traps=[
+        (
+            math.log(2),
+            0.01,
+            "log 2 ≈ 0.693 is one of the two terms: the real term and the fake term each give "
+            "-log ½ = log 2; the D loss adds both",
+        ),
+        (
+            -LOG_4,
+            0.01,
+            "-1.386 = -log 4 is V, the value D maximises: its loss is -V, with the opposite sign",
+        ),
+        (
+            0.0,
+            0.01,
+            "a loss of 0 means D is right and certain about every sample: the opposite of an "
+            "equilibrium, where D can't tell real from fake",
+        ),
+        (
+            0.5,
+            0.01,
+            "½ is D's *output* at the equilibrium, not its loss: put D(x) = D(G(z)) = ½ into "
+            "-log D(x) - log(1 - D(G(z)))",
+        ),
+    ],
+    off="put D(x) = D(G(z)) = ½ into -log D(x) - log(1 - D(G(z))), the D loss of task 1",
+)
+questions.choice(
+    "04.saturates",
+    "abcd",
+    right="2ac280dea5741764",
+    meaning="log(1 - σ(l)) = -softplus(l) has slope -σ(l) ≈ -0.0003 at l = -8: flat exactly "
+    "when G is worst. The non-saturating -log σ(l) = softplus(-l) has slope -σ(-l) ≈ -1 there.",
+    why={
+        "8a705a0961614055": "-log D(G(z)) = softplus(-l) has slope -σ(-l) ≈ -1 at l = -8: it "
+        "is steepest exactly where D wins, which is why practice uses it",
+        "5730de8f7d7994b1": "the two losses differ exactly here: log(1 - D(G(z))) is flat at "
+        "l = -8, while -log D(G(z)) has slope ≈ -1; that difference is the reason the "
+        "non-saturating loss exists",
+        "08e36a651c41e9b8": "both gradients depend on the logit: -σ(l) for the saturating loss, "
+        "-σ(-l) for the non-saturating one; at l = -8 one is ≈ 0.0003, the other ≈ 1",
+    },
+)
+questions.number(
+    "04.d_star",
+    0.75,
+    0.005,
+    meaning="D* = 0.3 / (0.3 + 0.1) = 0.75: where the data is three times as dense as the "
+    "model, the best D says 'real' three times out of four.",
+    traps=[
+        (
+            0.25,
+            0.005,
+            "swapped: 0.25 is p_g / (p_data + p_g), the probability of *fake*; D* is the "
+            "probability that x is real, p_data / (p_data + p_g)",
+        ),
+        (
+            3.0,
+            0.01,
+            "3 is the density ratio p_data / p_g, not a probability: normalise it, "
+            "p_data / (p_data + p_g)",
+        ),
+        (
+            0.5,
+            0.005,
+            "½ is D* only where the two densities are equal (as everywhere at the equilibrium); "
+            "here the data has three times the model's density",
+        ),
+        (
+            0.3,
+            0.005,
+            "0.3 is p_data alone: D* weighs it against the model's density, "
+            "p_data / (p_data + p_g)",
+        ),
+    ],
+    off="D*(x) = p_data(x) / (p_data(x) + p_g(x)), with the two densities at that point",
+)
 
 
 __all__ = ["check_d_loss", "check_g_loss_nonsaturating", "check_optimal_discriminator"]

@@ -12,6 +12,7 @@ from torch import nn
 
 from .. import games, losses, train
 from ..callbacks import EMA
+from . import questions
 from .core import Check, fixed_logits, snapshot
 from .losses import d_loss_mistakes
 
@@ -373,7 +374,10 @@ def check_ema_update(fn) -> None:
             mistakes=[
                 (
                     decay * old_buffer + (1 - decay) * live_buffer,
-                    "copy buffers (such as BatchNorm's running statistics), don't average them",
+                    "this task copies the buffers (such as BatchNorm's running statistics), as "
+                    "the course's EMA callback and StyleGAN2-ADA do; averaging them too is another "
+                    "convention (timm's ModelEmaV2), but not this task's: "
+                    "avg_buffer.copy_(live_buffer)",
                 ),
                 (
                     old_buffer,
@@ -390,3 +394,77 @@ __all__ = [
     "check_gda_step",
     "check_instance_noise",
 ]
+
+
+# ------------------------------------------------------------------------------ concept questions
+
+questions.choice(
+    "06.smaller_step",
+    "abcd",
+    right="cbf944991ba05772",
+    meaning="Each simultaneous step multiplies the distance to (0, 0) by sqrt(1 + lr^2), which is "
+    "above 1 for every lr > 0: a smaller step only makes the spiral slower (1.01^50 = 1.6 times "
+    "the distance after 100 steps instead of 1.04^50 = 7.1). In a game, a small step is no cure.",
+    why={
+        "9329973c99a3bcbb": "a small enough step always helps gradient descent on one loss, not a "
+        "game: each simultaneous step multiplies the distance by sqrt(1 + lr^2), above 1 for "
+        "every lr > 0",
+        "899149129cb04dab": "the orbit belongs to alternating steps, whose matrix has determinant "
+        "1; simultaneous steps multiply the distance by sqrt(1 + lr^2) > 1, whatever lr",
+        "5ad523e7e6104883": "the factor per step, sqrt(1 + lr^2), shrinks towards 1 with lr: "
+        "after 100 steps the distance has grown 1.01^50 = 1.6 times with lr = 0.1, against "
+        "1.04^50 = 7.1 times with lr = 0.2",
+    },
+)
+questions.number(
+    "06.mean_target",
+    0.585,
+    0.003,
+    meaning="A real sample keeps its target 1 - 0.1 = 0.9 with probability 1 - 0.35 = 0.65 and "
+    "gets 0 otherwise: (1 - flip)(1 - smoothing) = 0.585 on average. D is told that a real sample "
+    "is real only a little more often than not.",
+    traps=[
+        (
+            0.55,
+            0.003,
+            "the two don't subtract, they multiply: a real sample keeps 1 - smoothing "
+            "= 0.9 with probability 1 - flip = 0.65, so 0.65 x 0.9",
+        ),
+        (
+            0.65,
+            0.003,
+            "that counts the flips only: the samples that are not flipped get "
+            "1 - smoothing = 0.9, not 1",
+        ),
+        (
+            0.9,
+            0.003,
+            "that counts the smoothing only: a share flip = 0.35 of the real samples is labelled 0",
+        ),
+        (
+            0.315,
+            0.003,
+            "0.35 x 0.9 uses the share that is flipped; the share that keeps its "
+            "target is 1 - 0.35 = 0.65",
+        ),
+    ],  # fmt: skip
+    off="a real target is 1 - smoothing, or 0 with probability flip: average the two cases",
+)
+questions.choice(
+    "06.ema_training",
+    "abcd",
+    right="f9be9088d700ecac",
+    meaning="The average is a separate copy that ema_update writes after each step from the "
+    "live weights; the optimizer and the training steps never see it. Training is the same step "
+    "for step, and the copy is the generator to sample from.",
+    why={
+        "f6ca5092336047d1": "ema_update reads the live weights and writes only the average's: G "
+        "itself is never touched, and the training steps are the same as without the callback "
+        "(lesson 06's baseline gives both from one run)",
+        "1396f02fc7e8d504": "the copy was made with requires_grad_(False) and was never handed to "
+        "an optimizer: only ema_update changes it",
+        "20a7bcb2df647a81": "an exponential average forgets: the live weights of k steps ago "
+        "weigh (1 - decay) decay^k, so with decay 0.99 the last hundred or so steps dominate. "
+        "Equal weights since the first step would drag in the early, bad generators",
+    },
+)

@@ -1,4 +1,5 @@
-"""Checks for exercise 09: the Wasserstein losses, the gradient penalty, the hinge loss, clipping.
+"""Checks for exercise 09: the Wasserstein losses, the gradient penalty, the hinge loss, clipping,
+and the largest singular value behind spectral normalisation.
 
 A critic returns *scores*, unbounded real numbers with no sigmoid behind them, so every check
 feeds scores on both sides of 0 and beyond the hinge's margins at +-1.
@@ -12,6 +13,7 @@ from torch import nn
 
 from .. import losses, train
 from ..models import MLPDiscriminator
+from . import questions
 from .core import Check, CheckFailed, LearnerError, fixed_logits, size_mistakes
 
 NO_SIGMOID = (
@@ -139,13 +141,34 @@ def _linear_critic(weight) -> nn.Linear:
     return layer
 
 
-def _scores(module: nn.Module):
-    return lambda x: module(x).squeeze(1)  # (N, 2) -> (N,)
+class _Scores:
+    """A critic for points, (N, 2) -> scores (N,), that notes the shape of what it is given."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module, self.shapes = module, []
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(x.shape))
+        return self.module(x).squeeze(-1)  # (N, 2) -> (N,)
+
+
+ALPHA_SHAPE = (
+    "alpha needs one number per pair, shaped to broadcast over each sample whatever its shape: "
+    "(N, 1) for points (N, 2), (N, 1, 1, 1) for images (N, C, H, W), that is "
+    "torch.rand(len(real), *[1] * (real.dim() - 1))"
+)
 
 
 def _bowl(x: torch.Tensor) -> torch.Tensor:
     """f(x) = |x|^2 / 2: its gradient at x is x itself, so its norm is |x|."""
     return 0.5 * (x**2).sum(dim=1)
+
+
+EXPLAINED = {  # what the learner's errors in the penalty usually mean
+    "does not require grad": "call .requires_grad_(True) on the mixed points x_hat before the "
+    "critic scores them: autograd.grad needs to know you want their gradient",
+    "must match the size of tensor": ALPHA_SHAPE,
+}
 
 
 def check_gradient_penalty(fn) -> None:
@@ -154,16 +177,18 @@ def check_gradient_penalty(fn) -> None:
     with Check("gradient_penalty", reference=losses.gradient_penalty) as c:
         real, fake = torch.randn(64, 2), torch.randn(64, 2)
         steep = _linear_critic([3.0, 4.0])  # |grad| = 5 everywhere
-        needs_grad = {
-            "does not require grad": "call .requires_grad_(True) on the mixed points x_hat "
-            "before the critic scores them: autograd.grad needs to know you want their gradient",
-            "must match the size of tensor": "alpha needs one number per pair as a column, "
-            "shape (N, 1), to broadcast over each sample's coordinates: torch.rand(len(real), 1)",
-        }
+        critic = _Scores(steep)
         got = c.expect_scalar(
-            _call_explaining(c, needs_grad, fn, _scores(steep), real, fake),
+            _call_explaining(c, EXPLAINED, fn, critic, real, fake),
             "gradient_penalty(critic, real, fake)",
             hint="average the per-sample penalties with .mean()",
+        )
+        c.expect(
+            critic.shapes[-1:] == [tuple(real.shape)],
+            "the shape of the points x_hat that the critic scores",
+            f"{tuple(real.shape)}, the shape of real",
+            critic.shapes[-1] if critic.shapes else "the critic was never called",
+            hint=ALPHA_SHAPE if critic.shapes else "score the mixed points: critic(x_hat)",
         )
         n = len(real)
         mistakes = [
@@ -192,7 +217,7 @@ def check_gradient_penalty(fn) -> None:
             mistakes=mistakes,
         )
         gentle = _linear_critic([0.3, 0.4])  # |grad| = 0.5: below 1, penalised too
-        got = c.expect_scalar(c.call(fn, _scores(gentle), real, fake), "the penalty")
+        got = c.expect_scalar(c.call(fn, _Scores(gentle), real, fake), "the penalty")
         c.expect_close(
             got,
             0.25,
@@ -202,7 +227,7 @@ def check_gradient_penalty(fn) -> None:
                 (0.0, "two-sided: (|grad| - 1)^2, not relu(|grad| - 1)^2; below 1 counts too")
             ],
         )
-        penalty = c.call(fn, _scores(steep), real, fake)
+        penalty = c.call(fn, _Scores(steep), real, fake)
         c.expect(
             isinstance(penalty, torch.Tensor) and penalty.requires_grad,
             "can the penalty train the critic? (its gradient with respect to w)",
@@ -225,12 +250,15 @@ def check_gradient_penalty(fn) -> None:
 
 
 def _check_images(c: Check, fn) -> None:
-    """Images (8, 1, 8, 8) and f(x) = sum of 0.25 * pixels: the gradient of each image is 0.25
+    """Images (6, 1, 8, 8) and f(x) = sum of 0.25 * pixels: the gradient of each image is 0.25
     on each of its 64 pixels, norm 2, so the penalty is (2 - 1)^2 = 1 exactly, wherever x_hat is.
-    (8 images of 8 rows: the (N, 1) alpha of the task broadcasts here too.)"""
-    real, fake = torch.randn(8, 1, 8, 8), torch.randn(8, 1, 8, 8)
+    6 images of 8 rows: an alpha of shape (N, 1), which only broadcasts over points, meets the
+    rows here and fails, instead of silently mixing each row of pixels with its own alpha."""
+    real, fake = torch.randn(6, 1, 8, 8), torch.randn(6, 1, 8, 8)
     critic = lambda x: 0.25 * x.flatten(1).sum(dim=1) + 0.3  # noqa: E731  (N, 1, 8, 8) -> (N,)
-    got = c.expect_scalar(c.call(fn, critic, real, fake), "the penalty on images")
+    got = c.expect_scalar(
+        _call_explaining(c, EXPLAINED, fn, critic, real, fake), "the penalty on images"
+    )
     flatten = (
         "flatten each sample's gradient before its norm, grad.flatten(1).norm(dim=1): on images "
         "(N, C, H, W) grad.norm(dim=1) takes the norm over the channels only, and dim=-1 over "
@@ -239,7 +267,7 @@ def _check_images(c: Check, fn) -> None:
     c.expect_close(
         got,
         1.0,
-        "the penalty on images (8, 1, 8, 8) for f(x) = 0.25 * (sum of the pixels): |grad| = 2",
+        "the penalty on images (6, 1, 8, 8) for f(x) = 0.25 * (sum of the pixels): |grad| = 2",
         hint="one norm per image, over all its pixels: grad.flatten(1).norm(dim=1)",
         mistakes=[(0.75**2, flatten), ((0.25 * 8**0.5 - 1) ** 2, flatten)],
     )
@@ -439,10 +467,228 @@ def _clip_hint(before, after, clip: float) -> str:
     return "clamp each entry into [-clip, clip] with p.clamp_(-clip, clip)"
 
 
+# ------------------------------------------------------------------------------ 5. spectral norm
+
+
+def _with_singular_values(rows: int, cols: int, values) -> torch.Tensor:
+    """A random (rows, cols) matrix whose singular values are `values` (largest first)."""
+    u, _ = torch.linalg.qr(torch.randn(rows, rows))
+    v, _ = torch.linalg.qr(torch.randn(cols, cols))
+    k = min(rows, cols)
+    middle = torch.zeros(rows, cols)
+    middle[range(k), range(k)] = torch.as_tensor(values, dtype=torch.float32)
+    return u @ middle @ v.T
+
+
+def _sigma(matrix: torch.Tensor) -> float:
+    return torch.linalg.matrix_norm(matrix, ord=2).item()
+
+
+NORMALISE = (
+    "normalise u and v at every iteration (F.normalize(..., dim=0)): without it they grow by "
+    "about sigma at each product and overflow, or shrink to 0"
+)
+SHAPES = {
+    "shapes cannot be multiplied": "u has one entry per row of W, W.shape[0], and v one per "
+    "column, W.shape[1]: start from u = torch.randn(W.shape[0]) and alternate W.T @ u, W @ v",
+    "size mismatch": "u has one entry per row of W, W.shape[0], and v one per column, W.shape[1]",
+}
+
+
+def check_largest_singular_value(fn) -> None:
+    """`largest_singular_value(weight, iterations)`: sigma(W) by power iteration, W the weight as
+    a matrix with one row per output unit: a Linear weight (out, in) as it is, a Conv2d weight
+    (out, in, kh, kw) reshaped to (out, in * kh * kw), as spectral_norm does."""
+    with Check("largest_singular_value") as c:
+        # a top singular value of 3, well apart from the next (2.4): 100 iterations converge
+        linear = _with_singular_values(40, 48, [3.0, 2.4, *torch.linspace(2.3, 0.3, 38)])
+        kept = linear.clone()
+        got = c.expect_scalar(
+            _call_explaining(c, SHAPES, fn, linear, 100),
+            "largest_singular_value(weight, 100)",
+            hint="return sigma as one number: u @ W @ v (a 0-d tensor) or a float",
+        )
+        c.expect(
+            torch.equal(linear, kept),
+            "the weight after your function",
+            "unchanged",
+            "changed",
+            hint="estimate sigma without writing into the weight: no in-place operations on it",
+        )
+        c.expect_finite(got, "sigma of a (40, 48) weight after 100 iterations", NORMALISE)
+        c.expect_close(
+            got,
+            3.0,
+            "sigma of a (40, 48) Linear weight after 100 iterations",
+            hint="power iteration creeps up on sigma from below, and 100 rounds reach it here: "
+            "run all `iterations` rounds of v = normalize(W.T @ u), u = normalize(W @ v)"
+            if got < 3.0
+            else "alternate v = normalize(W.T @ u), u = normalize(W @ v); sigma = u @ W @ v",
+            mistakes=[
+                (linear.norm(), "that's the Frobenius norm, the root of the sum of *all* the "
+                 "squared singular values: an upper bound on sigma, too loose by far"),
+                (9.0, "that's sigma squared: with unit u and v, u @ W @ v (or the norm of "
+                 "W @ v) is sigma itself"),
+                (_sigma(linear.reshape(48, 40)), "a Linear weight (out, in) is already the "
+                 "matrix, one row per output unit; a reshape to (in, out) is not its transpose, "
+                 "it scrambles the entries"),
+            ],
+            atol=1e-3,
+        )  # fmt: skip
+        once = c.expect_scalar(c.call(fn, linear, 1), "largest_singular_value(weight, 1)")
+        c.expect(
+            abs(once - 3.0) > 1e-3,
+            "sigma after a single iteration from a random start",
+            "a rough estimate, below sigma",
+            f"{once:.5f}, already exact",
+            hint="that is not power iteration: with iterations=1 it should be rough. Use the "
+            "iterations (a full SVD, torch.linalg.svdvals or matrix_norm, is what spectral "
+            "normalisation avoids at every step)",
+        )
+        c.expect(
+            once <= 3.0 + 1e-4,
+            "sigma after a single iteration from a random start",
+            "at most sigma: u @ W @ v never exceeds it for unit u and v",
+            f"{once:.4f}",
+            hint="normalise u and v to length 1 before u @ W @ v",
+        )
+        _check_conv_weight(c, fn)
+
+
+def _check_conv_weight(c: Check, fn) -> None:
+    """A Conv2d weight (8, 4, 3, 3) whose matrix (8, 36) has sigma 2; other reshapes differ."""
+    matrix = _with_singular_values(8, 36, [2.0, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.3])
+    weight = matrix.reshape(8, 4, 3, 3)
+    other = (
+        "one row per output channel: weight.reshape(weight.shape[0], -1), shape (out, in * kh "
+        "* kw), the matrix spectral_norm normalises; other reshapes are other matrices, with "
+        "other singular values"
+    )
+    reshapes = [
+        weight.reshape(4, -1),
+        weight.reshape(-1, 8),
+        weight.reshape(-1, 9),
+        weight.transpose(0, 1).reshape(4, -1),
+    ]  # (in, ...), a reshape is no transpose, ...
+    reshape = (
+        "a conv weight (out, in, kh, kw) is not a matrix yet: reshape it to one first, one row "
+        "per output channel, weight.reshape(weight.shape[0], -1)"
+    )
+    errors = {key: reshape for key in ("must match the size", "cannot be multiplied", "dimension")}
+    got = c.expect_scalar(
+        _call_explaining(c, errors, fn, weight, 100),
+        "largest_singular_value(conv weight (8, 4, 3, 3), 100)",
+        hint="reshape a conv weight to a matrix first, one row per output channel: "
+        "weight.reshape(weight.shape[0], -1)",
+    )
+    c.expect_close(
+        got,
+        2.0,
+        "sigma of a Conv2d weight (8, 4, 3, 3), as a matrix (8, 36)",
+        hint=other,
+        mistakes=[(_sigma(m), other) for m in reshapes] + [(weight.norm(), "that's the "
+                  "Frobenius norm of the weight: the largest singular value is far smaller")],
+        atol=1e-3,
+    )  # fmt: skip
+    got = c.expect_scalar(c.call(fn, 0.1 * weight, 100), "the same weight times 0.1")
+    c.expect_close(
+        got,
+        0.2,
+        "sigma of that conv weight times 0.1 (after 100 iterations)",
+        hint=NORMALISE,
+        atol=1e-4,
+    )
+
+
 __all__ = [
     "check_clip_weights",
     "check_d_loss_hinge",
     "check_d_loss_wasserstein",
     "check_g_loss_wasserstein",
     "check_gradient_penalty",
+    "check_largest_singular_value",
 ]
+
+
+# ------------------------------------------------------------------------------ concept questions
+
+questions.choice(
+    "09.alpha_rows",
+    "abcd",
+    right="aff3399b539e28bf",
+    meaning="Broadcasting lines shapes up from the right: (8, 1) meets the rows and columns of "
+    "each image, so the 8 alphas go to the 8 rows, the same in every image. No error warns you; "
+    "with 6 images of 8 rows there would be one. An alpha of shape (N, 1, 1, 1) is one per image.",
+    why={
+        "a1c486cab094e0c7": "broadcasting lines shapes up from the right: (8, 1) meets the rows "
+        "and columns (8, 8), 1 stretches over the columns and 8 matches the 8 rows, so nothing "
+        "complains. Only when the batch size differs from the number of rows is there an error",
+        "352a119937f30676": "one alpha per image needs the shape (8, 1, 1, 1): broadcasting lines "
+        "shapes up from the right, so (8, 1) lands on the rows and columns of every image, not on "
+        "the batch",
+        "2896de7a3280a4cf": "one alpha per pixel would need as many numbers as pixels, a shape "
+        "(8, 1, 8, 8); (8, 1) holds 8 numbers, which broadcasting stretches along the columns: "
+        "one per row",
+    },
+)
+questions.number(
+    "09.sn_bound",
+    1.0,
+    0.01,
+    meaning="Each normalised layer stretches distances by at most 1, LeakyReLU by at most 1 (its "
+    "slope is 1 or 0.2), and the constant of a composition is at most the product of its parts': "
+    "1 x 1 x 1 x 1 x 1 = 1.",
+    traps=[
+        (
+            0.04,
+            0.005,
+            "LeakyReLU(0.2) has slope 0.2 for negative inputs but 1 for positive ones: "
+            "its Lipschitz constant is the larger, 1, so it adds nothing to the product",
+        ),
+        (
+            0.2,
+            0.01,
+            "LeakyReLU's slope is 1 for positive inputs: its Lipschitz constant is 1, not 0.2",
+        ),
+        (
+            3.0,
+            0.01,
+            "the constants of layers applied one after the other multiply, they do not "
+            "add: 1 x 1 x 1 = 1",
+        ),
+    ],  # fmt: skip
+    off="multiply the Lipschitz constants of the five pieces: each normalised layer's is its "
+    "sigma, 1, and LeakyReLU's its largest slope",
+)
+questions.number(
+    "09.clip_sigma",
+    1.28,
+    0.005,
+    meaning="With every entry at +0.01 the matrix is 0.01 times a matrix of ones, of rank one, "
+    "and its singular value is 0.01 x 128 = 1.28: the most that clipping allows a 128 x 128 "
+    "layer. Pushing against the walls, the clipped critic's middle layer turns into such a "
+    "rank-one matrix.",
+    traps=[
+        (
+            0.01,
+            0.001,
+            "0.01 bounds one entry; a matrix adds up 128 entries in each output, so "
+            "with all entries at +0.01 a vector of ones is stretched 128 times as much: 1.28",
+        ),
+        (
+            0.1131,
+            0.002,
+            "0.01 x sqrt(128) is the singular value of a matrix of +-0.01 whose rows "
+            "are orthogonal, where the signs cancel; the largest comes when they all agree: "
+            "0.01 x 128",
+        ),
+        (
+            163.84,
+            0.1,
+            "that's 0.01 x 128 x 128, the sum of all the entries; the matrix of "
+            "0.01s stretches a unit vector of ones by 0.01 x 128 = 1.28",
+        ),
+    ],  # fmt: skip
+    off="try the matrix with every entry at +0.01: it maps the unit vector (1, ..., 1)/sqrt(128) "
+    "to 0.01 x 128 times a unit vector",
+)

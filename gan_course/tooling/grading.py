@@ -164,8 +164,9 @@ def fresh_check(task: str):
     loaded = [
         n for n in sys.modules if n == "gan_course.checks" or n.startswith("gan_course.checks.")
     ]
-    loaded.sort(key=lambda n: (n == "gan_course.checks", n != "gan_course.checks.core", n))
-    for name in loaded:  # core first, the package last
+    first = ("gan_course.checks.core", "gan_course.checks.questions")  # the others use them
+    loaded.sort(key=lambda n: (n == "gan_course.checks", n not in first, n))
+    for name in loaded:  # core, then the question bank the modules fill, the package last
         importlib.reload(sys.modules[name])
     return getattr(importlib.import_module("gan_course.checks"), f"check_{task}")
 
@@ -205,8 +206,9 @@ def rebuild(exercise: Exercise, submitted: nbformat.NotebookNode):
                 notes.append(f"the check cell of {task} was deleted")
             elif digest(mine.source) != digest(cell.source):
                 notes.append(f"the check cell of {task} was edited")
+            name = "question" if QUESTION_CALL.match(cell.source) else task
             fresh = (
-                f"check_{task} = __import__({__name__!r}).tooling.grading.fresh_check({task!r})\n"
+                f"check_{name} = __import__({__name__!r}).tooling.grading.fresh_check({name!r})\n"
             )
             run.cells.append(_code(fresh + cell.source, role="check", task=task))
         else:
