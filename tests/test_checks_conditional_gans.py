@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from gan_course import metrics
+from gan_course.checks import questions
 from gan_course.checks.conditional_gans import (
     check_ask_for,
     check_conditional_input,
@@ -215,3 +216,32 @@ def test_check_per_class_accuracy(capsys):
     )
     expect_reject(check_per_class_accuracy, accuracy_scalar, hint="n_classes fractions")
     expect_reject(check_per_class_accuracy, accuracy_soft, hint="softmax probability")
+
+
+# ------------------------------------------------------------------------------ concept questions
+
+
+def test_the_questions_facts_hold_for_the_course_networks():
+    """What the concept questions state about the lesson's networks: the label adds 10,240
+    weights to G's first layer (as many as the projection D's embeddings), and changes the
+    concatenation D's first convolution by a map that does not depend on the image."""
+    generator = conditional.ConditionalGenerator(latent_dim=32, n_classes=10, width=32)
+    first = generator.net[0][0]  # ConvTranspose2d(42, 64, 4)
+    label_weights = first.weight[generator.latent_dim :].numel()  # the one-hot's input channels
+    assert label_weights == questions.QUESTIONS["10.onehot_weights"].value
+    projection = conditional.ProjectionDiscriminator(n_classes=10, width=32)
+    assert projection.embed.weight.numel() == label_weights
+
+    first_conv = conditional.ConcatDiscriminator(n_classes=10, width=32).features[0][0]
+    images = torch.randn(2, 1, 16, 16)
+
+    def first_layer(label):
+        return first_conv(
+            torch.cat([images, conditional.label_maps(torch.full((2,), label), 10, 16)], 1)
+        )
+
+    with torch.no_grad():
+        shift = first_layer(7) - first_layer(3)  # (2, 32, 8, 8)
+    assert torch.allclose(shift[0], shift[1], atol=1e-6)  # the same for both images
+    assert shift.abs().max() > 1e-3  # and not zero
+    assert not torch.allclose(shift[0, :, 0, 0], shift[0, :, 3, 3])  # a map: padding at the borders

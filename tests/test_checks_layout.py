@@ -44,6 +44,16 @@ def test_an_exercise_has_its_check_module_and_test_file(topic):
         assert name in tests, f"{name} has no test in tests/test_checks_{slug(topic)}.py"
 
 
+@pytest.mark.parametrize("topic", TOPICS)
+def test_an_exercise_asks_concept_questions_of_its_own(topic):
+    nb = nbformat.read(layout.path_in(layout.EXERCISES, topic), as_version=4)
+    asked = [m for c in nb.cells if c.cell_type == "code" for m in QUESTION.findall(c.source)]
+    assert 2 <= len(asked) <= 4, f"{topic}: an exercise ends with 2-3 concept questions"
+    for qid in asked:
+        assert qid in checks.questions.QUESTIONS, f"{topic} asks {qid}, which no module registers"
+        assert qid.split(".")[0] == topic[:2], f"{topic} asks another exercise's question {qid}"
+
+
 def test_every_exported_check_is_used_by_an_exercise():
     used = {name for topic in TOPICS for name in checks_called(topic)}
     exported = {name for name in checks.__all__ if name.startswith("check_")}

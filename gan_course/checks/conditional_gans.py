@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from .. import metrics
 from ..models import conditional
+from . import questions
 from .core import Check, _close
 
 # ------------------------------------------------------------------------------ 1 the input
@@ -301,3 +302,90 @@ __all__ = [
     "check_ask_for",
     "check_per_class_accuracy",
 ]
+
+
+# ------------------------------------------------------------------------------ concept questions
+
+questions.choice(
+    "10.label_shift",
+    "abcd",
+    right="3bccfed7cd384dff",
+    meaning="A convolution is linear in its input channels: its output is the image's part plus "
+    "the label maps' part, and changing the label changes only the second, by the same map for "
+    "every image. The label shifts the first layer's outputs, a learned bias map per class (a map, "
+    "not one number: at the borders the kernel overlaps the zero padding). Image and label "
+    "interact only through the nonlinearities after the first layer; in a projection D the "
+    "label's effect on the logit, <e_7 - e_3, phi(x)>, depends on the image by construction.",
+    why={
+        "ad8ed93293855873": "a convolution of a constant map is not zero: each output adds up the "
+        "kernel's weights over the map, so map y adds the sum of its kernel's weights to every "
+        "output (another sum at the borders, where the kernel overlaps the zero padding). "
+        "Constant maps carry no pattern, but they do shift the output",
+        "46382c5b8c327f7c": "a convolution is linear in its input: it adds up what each input "
+        "channel contributes, so the label maps' part is added to the image's part, never "
+        "multiplied with it. A label that gates the image's features would need a product, which "
+        "the first layer does not have",
+        "ccd1e631b7d9628c": "the convolution mixes the channels by adding their contributions: "
+        "the image's part is the same under both labels and cancels in the difference, leaving "
+        "the label maps' part alone, which no image changes",
+    },
+)
+questions.number(
+    "10.onehot_weights",
+    10240,
+    0.5,
+    meaning="Each input channel of ConvTranspose2d(42, 64, 4) has a 64 x 4 x 4 block of weights: "
+    "the map it adds to the output, times its value. The one-hot sets one of its 10 channels to 1, "
+    "so each class adds its own 1,024 weights, W onehot(y), to the first block's output: "
+    "10 x 1,024 = 10,240, an embedding of 1,024 numbers per class. The projection D's class "
+    "embeddings, Embedding(10, 1024), hold as many.",
+    traps=[
+        (
+            10,
+            0.5,
+            "one weight per class would give each class one number; the one-hot's 1 multiplies "
+            "a whole block of weights, one for each of the 64 output channels at each of the "
+            "4 x 4 positions",
+        ),
+        (
+            640,
+            0.5,
+            "10 x 64 forgets the kernel: on a 1 x 1 input, each input channel has a 4 x 4 kernel "
+            "for each output channel, which is how the layer makes a 4 x 4 map",
+        ),
+        (
+            1024,
+            0.5,
+            "that is one class's block, 64 x 4 x 4: each of the 10 classes has its own",
+        ),
+        (
+            43008,
+            0.5,
+            "that is the whole layer, 42 x 64 x 4 x 4; the 32 channels of z account for 32,768 "
+            "of those weights, and they are there without a label too",
+        ),
+    ],
+    off="the weight has the shape (in channels, out channels, 4, 4) = (42, 64, 4, 4): count the "
+    "weights of the 10 input channels that the one-hot feeds",
+)
+questions.choice(
+    "10.blind_d",
+    "abcd",
+    right="1dd5567a048a43fd",
+    meaning="Without the class term D scores images alone, so both losses are the same whatever "
+    "label a fake was asked for: a good 3 asked as a 7 scores as well as a good 7. G still learns "
+    "to draw digits, but the one-hot is only ten more noise inputs to it: which digit comes out "
+    "has nothing to do with the label, and the judge sees the asked digit about one time in "
+    "ten. That is why Mirza & Osindero give y to both players.",
+    why={
+        "d81882e0da62eb19": "G learns what its loss rewards, and with logit psi(phi(x)) the loss "
+        "is the same whatever the label: a good 3 asked as a 7 scores as well as a good 7. Reading "
+        "the label is not obeying it; to G the one-hot is just ten more noise inputs",
+        "3e1a952096ddad1b": "nothing pushes G away from the asked digit either: D never sees the "
+        "label, so no pair of image and label is ever rewarded or punished. Which digit a label "
+        "gives is left to chance, and the asked one comes out about one time in ten",
+        "3e96e1c2314416fb": "D tells real from fake without labels, as in lessons 05 to 07: the "
+        "run trains an unconditional GAN, and after a full run the judge sees all ten digits among "
+        "its samples. Only the link between the label and the digit is lost",
+    },
+)
