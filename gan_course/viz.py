@@ -408,7 +408,7 @@ def plot_d_step_graph(ax=None):
     ax = _diagram_ax(ax, (0, 12), (0, 4.2), (11, 4))
     blue, grey = "#dbe8f5", "#e8e8e8"
     z = _node(ax, (0.6, 3), "noise z")
-    g = _node(ax, (2.2, 3), "G\n(frozen here)", grey)
+    g = _node(ax, (2.2, 3), "G\n(not updated here)", grey)
     fake = _node(ax, (4.0, 3), "fake = G(z)")
     d_fake = _node(ax, (6.6, 3), "D", blue)
     fake_logits = _node(ax, (8.5, 3), "fake logits")

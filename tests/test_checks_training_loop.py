@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,125 +14,219 @@ from gan_course import checks, losses, train
 from gan_course.checks import CourseAnswer
 
 from .check_helpers import expect_not_implemented, expect_pass, expect_reject, learner_copy, stub
+from .conftest import REPO
+
+
+def split(tensor, chunks, how):
+    """`tensor` cut into pieces, the way a learner may: "chunk", "tensor_split" (both right),
+    "split" (torch.split: pieces of `chunks` rows), "floor" (len // chunks rows each, the
+    remainder dropped), "whole" (chunks ignored), "two" (the argument ignored: always 2)."""
+    if how == "tensor_split":
+        return torch.tensor_split(tensor, chunks)
+    if how == "split":
+        return torch.split(tensor, chunks)
+    if how == "floor":
+        size = len(tensor) // chunks
+        return [tensor[i * size : (i + 1) * size] for i in range(chunks)]
+    if how == "whole":
+        return [tensor]
+    return tensor.chunk(2 if how == "two" else chunks)
 
 
 def make_d_step(
+    how="chunk",
+    weight="share",
+    zero_grad="once",
+    step="once",
+    backward="per piece",
     detach=True,
-    zero_grad=True,
-    swap=False,
-    total=False,
-    step=True,
-    zero_grad_late=False,
     freeze_g=None,
     g_eval=None,
+    swap=False,
     loss=None,
     keep=lambda loss: loss,
+    total="tensor",
+    report="all",
+    logits="all",
+    on_cat=False,
 ):
-    """The D step with one mistake switched on. `freeze_g`/`g_eval`: "for good" (the mistake) or
-    "for the step" (right: put back before returning)."""
+    """The D step in pieces with one mistake switched on. `weight`: "share" (right), "none",
+    "chunks" (1 / chunks) or "size" (len(piece)); `zero_grad`: "once" (right), None, "inside"
+    (at each piece) or "late" (between backward and step); `step`: "once", "per piece" or
+    None; `backward`: "per piece" (right) or "once" (on the sum); `freeze_g`/`g_eval`: "for
+    good" (the mistake) or "for the step" (right: put back before returning); `total`: the
+    loss reported as a "tensor" or a "float"; `report`/`logits`: "all" or "last" piece's;
+    `on_cat`: D scores each piece's real and fake rows in one forward pass (right)."""
 
-    def d_step(generator, discriminator, d_optimizer, real, noise, loss_fn=losses.d_loss_bce):
-        if zero_grad:
+    def d_step(
+        generator, discriminator, d_optimizer, real, noise, loss_fn=losses.d_loss_bce, chunks=2
+    ):
+        if zero_grad == "once":
             d_optimizer.zero_grad()
         if freeze_g:
             generator.requires_grad_(False)
         if g_eval:
             generator.eval()
-        fake = generator(noise)
-        if detach:
-            fake = fake.detach()
-        real_logits, fake_logits = discriminator(real), discriminator(fake)
-        if swap:
-            real_logits, fake_logits = fake_logits, real_logits
-        value = keep((loss or loss_fn)(real_logits, fake_logits) * (len(real) if total else 1))
-        value.backward()
-        if zero_grad_late:
-            d_optimizer.zero_grad()
-        if step:
+        pieces = list(zip(split(real, chunks, how), split(noise, chunks, how), strict=True))
+        value, summed, real_parts, fake_parts = 0.0, 0.0, [], []
+        for real_piece, noise_piece in pieces:
+            if zero_grad == "inside":
+                d_optimizer.zero_grad()
+            fake = generator(noise_piece)
+            if detach:
+                fake = fake.detach()
+            if on_cat:
+                both = discriminator(torch.cat([real_piece, fake]))
+                real_logits, fake_logits = both[: len(real_piece)], both[len(real_piece) :]
+            else:
+                real_logits, fake_logits = discriminator(real_piece), discriminator(fake)
+            if swap:
+                real_logits, fake_logits = fake_logits, real_logits
+            w = {"share": len(real_piece) / len(real), "none": 1.0, "chunks": 1 / chunks}.get(
+                weight, float(len(real_piece))
+            )
+            piece_loss = keep(w * (loss or loss_fn)(real_logits, fake_logits))
+            if backward == "per piece":
+                piece_loss.backward()
+            summed = summed + piece_loss
+            if zero_grad == "late":
+                d_optimizer.zero_grad()
+            if step == "per piece":
+                d_optimizer.step()
+            piece_value = piece_loss.detach()
+            value = value + (piece_value.item() if total == "float" else piece_value)
+            value = piece_value if report == "last" else value
+            real_parts.append(real_logits.detach())
+            fake_parts.append(fake_logits.detach())
+        if backward == "once":
+            summed.backward()
+        if step == "once":
             d_optimizer.step()
         if freeze_g == "for the step":
             generator.requires_grad_(True)
         if g_eval == "for the step":
             generator.train()
+        if logits == "all":
+            real_logits, fake_logits = torch.cat(real_parts), torch.cat(fake_parts)
         return train.d_diagnostics(value, real_logits, fake_logits)
 
     return d_step
 
 
-def d_step_no_grad(generator, discriminator, d_optimizer, real, noise, loss_fn=losses.d_loss_bce):
-    """Right, written differently: the fakes made under torch.no_grad() instead of detached."""
-    with torch.no_grad():
-        fake = generator(noise)
+def d_step_no_grad(
+    generator, discriminator, d_optimizer, real, noise, loss_fn=losses.d_loss_bce, chunks=2
+):
+    """Right, written differently: tensor_split, fakes made under torch.no_grad(), the loss
+    reported as a dict of its own, the logits kept as they come."""
     d_optimizer.zero_grad()
-    loss = loss_fn(discriminator(real), discriminator(fake))
-    loss.backward()
+    total = torch.zeros(())
+    for real_piece, noise_piece in zip(
+        torch.tensor_split(real, chunks), torch.tensor_split(noise, chunks), strict=True
+    ):
+        with torch.no_grad():
+            fake = generator(noise_piece)
+        piece = loss_fn(discriminator(real_piece), discriminator(fake)) * len(real_piece)
+        (piece / len(real)).backward()
+        total += piece.detach() / len(real)
     d_optimizer.step()
-    return {"d_loss": loss.item()}
+    return {"d_loss": total.item()}
 
 
 def test_check_d_step(capsys):
-    expect_pass(checks.check_d_step, train.d_step, capsys=capsys)
-    mine = learner_copy(train.d_step)
-    expect_pass(checks.check_d_step, lambda *a: mine(*a)["d_loss"], capsys=capsys)
-    expect_not_implemented(checks.check_d_step, stub)
-    expect_reject(checks.check_d_step, make_d_step(detach=False), hint=".detach()")
-    expect_reject(checks.check_d_step, make_d_step(zero_grad=False), hint="zero_grad()")
-    expect_reject(checks.check_d_step, make_d_step(swap=True), hint="labels swapped")
-    expect_reject(checks.check_d_step, make_d_step(total=True), hint="sum instead of mean")
-    expect_reject(checks.check_d_step, make_d_step(step=False), hint="d_optimizer.step()")
     check = checks.check_d_step
+    expect_pass(check, make_d_step(), capsys=capsys)
+    mine = make_d_step()
+    expect_pass(check, lambda *a, **k: mine(*a, **k)["d_loss"], capsys=capsys)
+    expect_not_implemented(check, stub)
+    # the course's own step is refused, and so is one that only calls it
+    for own in (train.d_step, lambda *a, chunks=2: train.d_step(*a)):
+        with pytest.raises(CourseAnswer, match="the course's own `d_step`"):
+            check(own)
+    # lesson 05's step typed out: no chunks
+    expect_reject(check, learner_copy(train.d_step), hint="add the argument chunks=2")
+    # right, written differently
+    for right in (
+        make_d_step(how="tensor_split"),
+        make_d_step(on_cat=True),
+        make_d_step(detach=False, freeze_g="for the step"),
+        make_d_step(g_eval="for the step"),
+    ):
+        expect_pass(check, right, capsys=capsys)
     expect_pass(check, d_step_no_grad, capsys=capsys)
-    expect_pass(check, make_d_step(detach=False, freeze_g="for the step"), capsys=capsys)
-    expect_pass(check, make_d_step(g_eval="for the step"), capsys=capsys)
-    expect_reject(check, make_d_step(zero_grad_late=True), hint="between backward() and step()")
-    late_only = make_d_step(zero_grad=False, zero_grad_late=True)
-    expect_reject(check, late_only, hint="between backward() and step()")
-    frozen = make_d_step(detach=False, freeze_g="for good")
-    expect_reject(check, frozen, hint="never set it back")
+    # the decisions of the task
+    expect_reject(check, make_d_step(zero_grad="inside"), hint="a zero_grad() inside the loop")
+    expect_reject(check, make_d_step(weight="none"), hint="added up without weights")
+    expect_reject(check, make_d_step(weight="chunks"), hint="1 / chunks is right only when")
+    expect_reject(check, make_d_step(weight="size"), hint="multiplied by len(piece)")
+    expect_reject(check, make_d_step(step="per piece"), hint="a step per piece")
+    expect_reject(check, make_d_step(backward="once"), hint="one backward() per piece")
+    expect_reject(check, make_d_step(how="whole"), hint="push one piece at a time")
+    expect_reject(check, make_d_step(how="two"), hint="use the chunks argument")
+    expect_reject(check, make_d_step(how="split"), hint="torch.split(real, n) cuts pieces")
+    expect_reject(check, make_d_step(how="floor"), hint="leave the remainder out")
+    expect_reject(check, make_d_step(report="last"), hint="not only the last piece's")
+    expect_reject(check, make_d_step(logits="last"), hint="torch.cat them")
+    expect_reject(check, make_d_step(total="float"), hint="keep the total a tensor")
+    # what a D step must get right anyway
+    expect_reject(check, make_d_step(detach=False), hint=".detach()")
+    expect_reject(check, make_d_step(zero_grad=None), hint="zero_grad() first")
+    expect_reject(check, make_d_step(zero_grad="late"), hint="between backward() and step()")
+    expect_reject(check, make_d_step(step=None), hint="d_optimizer.step()")
+    expect_reject(check, make_d_step(swap=True), hint="labels swapped")
+    expect_reject(check, make_d_step(detach=False, freeze_g="for good"), hint="never set it back")
     expect_reject(check, make_d_step(g_eval="for good"), hint="left in eval mode")
     expect_reject(check, make_d_step(keep=lambda loss: loss.item()), hint="Python number")
     expect_reject(check, make_d_step(keep=lambda loss: loss.detach()), hint="cut off")
     fixed_loss = make_d_step(loss=lambda r, f: learner_copy(losses.d_loss_bce)(r, f))
     expect_reject(check, fixed_loss, hint="use the loss_fn argument")
-    # right only for batches of equal sizes (the check's are 64 real and 48 fake)
-    one_size = make_d_step(loss=lambda r, f: (F.softplus(-r).sum() + F.softplus(f).sum()) / len(r))
-    expect_reject(check, one_size, hint="one batch's size")
-    pooled = make_d_step(loss=lambda r, f: F.softplus(torch.cat([-r, f])).mean())
-    expect_reject(check, pooled, hint="weighs each batch by its size")
 
 
 def make_g_step(
+    freeze="module",
     detach=False,
+    no_grad=False,
     zero_grad=True,
     loss=None,
     moves_d=False,
     step=True,
     zero_grad_late=False,
-    freeze_d=None,
     d_eval=None,
+    clears_d=False,
 ):
-    """The G step with one mistake switched on. `freeze_d`/`d_eval`: "for good" (the mistake) or
-    "for the step" (right: put back before returning)."""
+    """The G step through a frozen D with one mistake switched on. `freeze`: "module"
+    (D.requires_grad_), "loop" (each parameter), "save" (D's .grad saved and put back): right;
+    None (not frozen), "for good" (left frozen): the mistakes. `d_eval`: "for the step" (put
+    back), "for good" (left in eval mode)."""
 
     def g_step(generator, discriminator, g_optimizer, noise, loss_fn=losses.g_loss_nonsaturating):
         if zero_grad:
             g_optimizer.zero_grad()
-        if freeze_d:
+        if clears_d:
+            discriminator.zero_grad()
+        if freeze in ("module", "for good"):
             discriminator.requires_grad_(False)
+        if freeze == "loop":
+            for p in discriminator.parameters():
+                p.requires_grad = False
+        if freeze == "save":
+            saved = [None if p.grad is None else p.grad.clone() for p in discriminator.parameters()]
         if d_eval:
             discriminator.eval()
-        fake = generator(noise)
+        with torch.set_grad_enabled(not no_grad):
+            fake = generator(noise)
         if detach:
             fake = fake.detach()
         value = (loss or loss_fn)(discriminator(fake))
-        if value.requires_grad:
-            value.backward()
+        value.backward()
         if zero_grad_late:
             g_optimizer.zero_grad()
         if step:
             g_optimizer.step()
-        if freeze_d == "for the step":
+        if freeze in ("module", "loop"):
             discriminator.requires_grad_(True)
+        if freeze == "save":
+            for p, grad in zip(discriminator.parameters(), saved, strict=True):
+                p.grad = grad
         if d_eval == "for the step":
             discriminator.train()
         if moves_d:
@@ -144,38 +239,53 @@ def make_g_step(
 
 
 def test_check_g_step(capsys):
-    expect_pass(checks.check_g_step, train.g_step, capsys=capsys)
-    expect_not_implemented(checks.check_g_step, stub)
-    expect_reject(
-        checks.check_g_step, make_g_step(loss=losses.g_loss_saturating), hint="saturating"
-    )
-    expect_reject(
-        checks.check_g_step,
-        make_g_step(loss=lambda f: F.softplus(-f).sum()),
-        hint="sum instead of mean",
-    )
-    expect_reject(checks.check_g_step, make_g_step(detach=True), hint="don't detach")
-    expect_reject(checks.check_g_step, make_g_step(zero_grad=False), hint="zero_grad()")
-    expect_reject(checks.check_g_step, make_g_step(moves_d=True), hint="updates G only")
-    expect_reject(checks.check_g_step, make_g_step(step=False), hint="g_optimizer.step()")
     check = checks.check_g_step
-    expect_pass(check, make_g_step(freeze_d="for the step"), capsys=capsys)
+    expect_pass(check, make_g_step(), capsys=capsys)
+    expect_not_implemented(check, stub)
+    with pytest.raises(CourseAnswer, match="the course's own `g_step`"):
+        check(train.g_step)
+    # right, written differently
+    for right in (make_g_step(freeze="loop"), make_g_step(freeze="save")):
+        expect_pass(check, right, capsys=capsys)
     expect_pass(check, make_g_step(d_eval="for the step"), capsys=capsys)
+    # the decision of the task: D frozen for the step, and only for the step
+    expect_reject(check, learner_copy(train.g_step), hint="freeze D for the step")
+    expect_reject(check, make_g_step(freeze=None), hint="freeze D for the step")
+    expect_reject(check, make_g_step(freeze="for good"), hint="D is still frozen")
+    expect_reject(check, make_g_step(clears_d=True), hint="D's .grad was cleared")
+    expect_reject(check, make_g_step(d_eval="for good"), hint="eval() freezes nothing")
+    expect_reject(check, make_g_step(freeze=None, d_eval="for good"), hint="eval() freezes")
+    expect_reject(check, make_g_step(detach=True), hint="must stay connected to G")
+    expect_reject(check, make_g_step(no_grad=True), hint="no torch.no_grad()")
+    expect_reject(check, make_g_step(freeze=None, detach=True), hint="G learns through D")
+    # what a G step must get right anyway
+    expect_reject(check, make_g_step(zero_grad=False), hint="zero_grad() first")
     expect_reject(check, make_g_step(zero_grad_late=True), hint="between backward() and step()")
-    expect_reject(check, make_g_step(freeze_d="for good"), hint="D is still frozen")
-
-    def g_step_data(generator, discriminator, g_optimizer, noise, loss_fn=F.logsigmoid):
-        g_optimizer.zero_grad()
-        loss = -loss_fn(discriminator(generator(noise).data)).mean()  # .data: cut off from G
-        loss.backward()
-        g_optimizer.step()
-        return {"g_loss": loss.item()}
-
-    expect_reject(check, g_step_data, hint="no .detach() or .data")
+    expect_reject(check, make_g_step(step=False), hint="g_optimizer.step()")
+    expect_reject(check, make_g_step(moves_d=True), hint="updates G only")
+    expect_reject(check, make_g_step(loss=losses.g_loss_saturating), hint="saturating")
+    expect_reject(check, make_g_step(loss=lambda f: F.softplus(-f).sum()), hint="sum instead")
     expect_reject(check, make_g_step(loss=lambda f: F.softplus(-f)), hint="with .mean() first")
-    expect_reject(check, make_g_step(d_eval="for good"), hint="left in eval mode")
     fixed_loss = make_g_step(loss=lambda f: F.softplus(-f).mean())  # ignores loss_fn
     expect_reject(check, fixed_loss, hint="use the loss_fn argument")
+
+
+def solution_answers() -> dict:
+    """The solution notebook's d_step and g_step, run as a learner's cells would be."""
+    nb = nbformat.read(REPO / "solutions" / "sol05_training_loop.ipynb", as_version=4)
+    namespace: dict = {"__name__": "learner"}
+    exec(nb.cells[1].source, namespace)  # the setup cell's imports
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(("def d_step(", "def g_step(")):
+            exec(cell.source, namespace)
+    return {name: namespace[name] for name in ("d_step", "g_step")}
+
+
+def test_the_solutions_steps_pass(capsys):
+    answers = solution_answers()
+    capsys.readouterr()  # what the setup cell printed
+    expect_pass(checks.check_d_step, answers["d_step"], capsys=capsys)
+    expect_pass(checks.check_g_step, answers["g_step"], capsys=capsys)
 
 
 def make_train_loop(

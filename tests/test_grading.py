@@ -102,11 +102,13 @@ CLASS = {
     "cy/ex05_training_loop.ipynb": learner_notebook(
         {
             "d_step": "solution",
-            # labels swapped: a plausible wrong answer, rejected by the check with a hint
-            "g_step": "def g_step(generator, discriminator, g_optimizer, noise, loss_fn=None):\n"
+            # D frozen for the G step and never made trainable again: a plausible wrong answer
+            # to task 2, rejected by the check with a hint
+            "g_step": "def g_step(generator, discriminator, g_optimizer, noise,\n"
+            "           loss_fn=g_loss_nonsaturating):\n"
             "    g_optimizer.zero_grad()\n"
-            "    fake_logits = discriminator(generator(noise).detach())\n"
-            "    loss = torch.nn.functional.softplus(fake_logits).mean()\n"
+            "    discriminator.requires_grad_(False)\n"
+            "    loss = loss_fn(discriminator(generator(noise)))\n"
             "    loss.backward()\n"
             "    g_optimizer.step()\n"
             "    return {'g_loss': loss.item()}",
@@ -345,12 +347,13 @@ def test_the_reference_passes_and_the_untouched_stub_is_not_implemented(graded):
 
 def test_a_wrong_answer_fails_with_the_checks_hint(graded):
     assert status(graded, "cy") == {
+        **dict.fromkeys(TASKS, "not implemented"),
         "d_step": "passed",
         "g_step": "failed",
-        "train_loop": "not implemented",
     }
     failed = next(r for r in rows_of(graded, "cy") if r["task"] == "g_step")
     assert "✘ g_step" in failed["message"] and "hint" in failed["message"]
+    assert "D is still frozen after the G step" in failed["message"]
 
 
 def test_an_endless_loop_is_interrupted_and_the_rest_is_graded(graded):
@@ -474,7 +477,7 @@ def test_progress_shows_a_learners_tasks(tmp_path, capsys):
     assert main(["progress", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "✔ d_step" in out and "· g_step" in out and "· train_loop" in out
-    assert "1/3 tasks pass" in out
+    assert f"1/{len(TASKS)} tasks pass" in out
 
 
 def test_rebuild_keeps_answers_and_restores_checks():

@@ -1,4 +1,5 @@
-"""Checks for exercise 05: the D step, the G step, and a trained generator on the ring."""
+"""Checks for exercise 05: a D step in pieces, a G step through a frozen D, a training loop with k
+D steps and a trained generator on the ring, three bugs, and the concept questions."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from . import questions
 from .core import (
     STEP_LR,
     Check,
+    CheckFailed,
     CourseAnswer,
+    LearnerError,
     WatchedSGD,
+    _learner_line,
     course_s_own,
     fill_stale_grads,
     same,
@@ -27,22 +31,37 @@ from .core import (
 from .losses import d_loss_mistakes
 
 
-def _setup():
-    """Small fixed networks, 64 real points and 48 noise vectors (batches of unequal sizes show
-    a loss that is right only for equal ones)."""
+def _setup(rows: int = 48):
+    """Small fixed networks, `rows` points of the ring and as many noise vectors."""
     generator, discriminator = MLPGenerator(2, 2, (16, 16)), MLPDiscriminator(2, (16, 16))
-    real, noise = ring_of_8().sample(64), torch.randn(48, 2)
-    return generator, discriminator, real, noise
+    return generator, discriminator, ring_of_8().sample(rows), torch.randn(rows, 2)
 
 
 def _loss_of(result, key: str) -> float:
     return float(result[key]) if isinstance(result, dict) else float(result)
 
 
-def _expect_left_as_given(c: Check, who: str, net, name: str, step: str, instead: str) -> None:
+def _call(c: Check, fn, *args, known=(), **kwargs):
+    """`c.call`, with the crashes this task knows (`known`: pieces of an error's message, and
+    what they mean here) told with a hint of their own."""
+    try:
+        return c.call(fn, *args, **kwargs)
+    except LearnerError as err:
+        hint = next((h for key, h in known if key in err.what), None)
+        if hint is None:
+            raise
+        where = _learner_line(err.__cause__) if err.__cause__ is not None else ""
+        raise CheckFailed(c.task, err.what, hint=f"{hint} ({where})" if where else hint) from None
+
+
+def _expect_left_as_given(
+    c: Check, who: str, net, name: str, step: str, instead: str | None = None
+) -> None:
     """After the `step` step, `net` (`who`, called `name` in the learner's code) can still learn
-    (no parameter left frozen) and is still in training mode."""
+    (no parameter left frozen) and is still in training mode. `instead`: what to do rather than
+    freeze or switch it, when the task does not ask for either."""
     frozen = [n for n, p in net.named_parameters() if not p.requires_grad]
+    otherwise = f", or don't freeze it ({instead})" if instead else ": freeze it for the step only"
     c.expect(
         not frozen,
         f"can {who} still learn after the {step} step?",
@@ -50,7 +69,13 @@ def _expect_left_as_given(c: Check, who: str, net, name: str, step: str, instead
         f"frozen: {frozen[:3]}",
         hint=f"{who} is still frozen after the {step} step: you set requires_grad_(False) and "
         f"never set it back, so {who} can't learn any more; call {name}.requires_grad_(True) "
-        f"before returning, or don't freeze it ({instead})",
+        f"before returning{otherwise}",
+    )
+    otherwise = (
+        f", or don't switch it ({instead})"
+        if instead
+        else f"; eval() freezes nothing anyway (backward() still fills {who}'s .grad): "
+        "requires_grad_(False) does"
     )
     c.expect(
         net.training,
@@ -58,14 +83,13 @@ def _expect_left_as_given(c: Check, who: str, net, name: str, step: str, instead
         "training mode, as it was given",
         "eval mode",
         hint=f"{who} was left in eval mode ({name}.eval()), which changes BatchNorm and Dropout "
-        f"for the rest of training: call {name}.train() before returning, or don't switch "
-        f"it ({instead})",
+        f"for the rest of training: call {name}.train() before returning{otherwise}",
     )
 
 
 def _expect_uses_loss_fn(c: Check, call, wants: tuple, what: str) -> None:
     """`call(loss_fn)` runs the learner's step with a loss_fn of ours: it must be the loss used,
-    on the logits in the order the task gives (`wants`: their shapes)."""
+    on the logits in the order the task gives (`wants`: their shapes, at the first call)."""
     seen = []
 
     def loss_fn(*logits, **named):  # not the default loss: a step that ignores loss_fn shows
@@ -91,70 +115,351 @@ def _expect_uses_loss_fn(c: Check, call, wants: tuple, what: str) -> None:
     )
 
 
-def check_d_step(fn) -> None:
-    """`d_step(generator, discriminator, d_optimizer, real, noise)`: one update of D only."""
-    with Check("d_step", reference=(train.d_step, train.d_step_switched)) as c:
-        gen, disc, real, noise = _setup()
-        ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
-        ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=STEP_LR)
+def _expect_takes(c: Check, fn, name: str, arguments: str, hint: str) -> None:
+    """`fn` is not the course's, and takes the argument `name` (`arguments`: the whole list)."""
+    own = course_s_own(fn, c.references)
+    if own is not None:
+        raise CourseAnswer(c.task, own)
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # not a Python function: let the call say what it is
+        return
+    takes = name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    what = f"{c.task}'s arguments"
+    c.expect(takes, what, arguments, f"({', '.join(params)})", hint=hint)
+
+
+# ------------------------------------------------------------------------------ the D step
+
+D_CASES = ((50, 3), (31, None), (40, 1))  # (rows, chunks; None: the default, 2): the pieces
+# 17, 17, 16 and 16, 15 are unequal, and torch.chunk and torch.tensor_split cut them alike
+
+WHOLE_BATCH = (
+    "push one piece at a time through G and D: cut real and noise into `chunks` pieces "
+    "(torch.chunk(real, chunks), or torch.tensor_split) and use the chunks argument; a forward "
+    "pass over the whole batch (the diagnostics' too: torch.cat the pieces' logits) is what the "
+    "pieces are there to avoid"
+)
+SPLIT_SIZE = (
+    "torch.split(real, n) cuts pieces of n rows each, not n pieces: torch.chunk(real, chunks) "
+    "or torch.tensor_split(real, chunks) cuts `chunks` pieces"
+)
+DROPPED = (
+    "every row must go into a piece: pieces of len(real) // chunks rows leave the remainder "
+    "out; torch.chunk and torch.tensor_split keep every row (the last piece may be smaller)"
+)
+ONE_BACKWARD = (
+    "one backward() per piece, right after its forward pass: .grad adds the pieces up for you. "
+    "Adding up the pieces' losses and calling backward() once keeps every piece's graph in "
+    "memory until the end, the whole batch's again"
+)
+STEP_PER_PIECE = (
+    "one d_optimizer.step() for the whole batch, after the last piece's backward(): a step per "
+    "piece takes several small steps, each on part of the batch, and later pieces meet a D that "
+    "has already moved"
+)
+UNWEIGHTED = (
+    "the pieces' losses were added up without weights, so the gradient is about `chunks` times "
+    "the batch's: each piece's loss is a mean over its own rows; multiply it by the piece's "
+    "share of the batch, len(piece) / len(real), before backward()"
+)
+SIZES = (
+    "each piece's loss was multiplied by len(piece): that adds up sums, not a mean, and the "
+    "step grows with the batch; weight it by the piece's share, len(piece) / len(real)"
+)
+ONE_OVER_CHUNKS = (
+    "weighting each piece by 1 / chunks is right only when the pieces are equal, and the last "
+    "one may be smaller (50 rows in 3 pieces: 17, 17, 16): weight by len(piece) / len(real)"
+)
+ZERO_GRAD_INSIDE = (
+    "only the last piece's gradient reached the step: a zero_grad() inside the loop clears "
+    "what the earlier pieces added to .grad. Call d_optimizer.zero_grad() once, before the "
+    "first piece"
+)
+LOSS_LAST = (
+    "the loss d_step returns is the whole batch's: add up the pieces' weighted losses "
+    "(loss = loss + piece_loss.detach()), not only the last piece's"
+)
+DIAGNOSTICS = (
+    "real_logits and fake_logits must cover the whole batch, for the diagnostics: collect each "
+    "piece's logits (detached) and torch.cat them after the loop"
+)
+FLOAT_TOTAL = (
+    "loss is a Python number (.item() or float() made it one), and d_diagnostics calls "
+    "loss.item(): keep the total a tensor, adding up the pieces' weighted losses with .detach()"
+)
+
+
+def _rows_in(x, batch: Tensor) -> list[int]:
+    """The indices in `batch` of the rows of `x` that are rows of `batch`."""
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != batch.shape[1]:
+        return []
+    same_row = (x.detach().cpu()[:, None, :] == batch[None]).all(-1)  # (len(x), len(batch))
+    return same_row.float().argmax(1)[same_row.any(1)].tolist()
+
+
+class _Pieces:
+    """Watches a D step from the inside: how many rows of `real` and of `noise` (and others)
+    G and D take in each forward pass, and how many backward passes reach D."""
+
+    def __init__(self, generator, discriminator, real: Tensor, noise: Tensor) -> None:
+        self.real, self.noise = real, noise
+        self.g_rows, self.d_real, self.d_other = [], [], []  # one entry per forward pass
+        self.seen_real, self.seen_noise, self.backwards = set(), set(), 0
+        first = next(discriminator.parameters())
+        self.handles = [
+            generator.register_forward_pre_hook(self._generator),
+            discriminator.register_forward_pre_hook(self._discriminator),
+            first.register_hook(self._backward),
+        ]
+
+    def _generator(self, module, args) -> None:
+        rows = _rows_in(args[0] if args else None, self.noise)
+        self.g_rows.append(len(args[0]) if args and isinstance(args[0], Tensor) else 0)
+        self.seen_noise.update(rows)
+
+    def _discriminator(self, module, args) -> None:
+        x = args[0] if args else None
+        rows = _rows_in(x, self.real)
+        self.d_real.append(len(rows))
+        self.d_other.append((len(x) if isinstance(x, Tensor) else 0) - len(rows))
+        self.seen_real.update(rows)
+
+    def _backward(self, grad) -> None:
+        self.backwards += 1
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+class _CountingSGD(WatchedSGD):
+    """`WatchedSGD` that counts its steps."""
+
+    def __init__(self, params) -> None:
+        super().__init__(params)
+        self.steps = 0
+
+    def step(self, closure=None):
+        self.steps += 1
+        return super().step(closure)
+
+
+def _piece_grads(generator, discriminator, real: Tensor, noise: Tensor, chunks: int):
+    """For each piece torch.chunk cuts: D's gradient of the D loss on it, its size and the loss."""
+    params, grads, sizes, piece_losses = list(discriminator.parameters()), [], [], []
+    for real_piece, noise_piece in zip(real.chunk(chunks), noise.chunk(chunks), strict=True):
         with torch.no_grad():
-            ref_logits = disc(real), disc(gen(noise))  # D as given, for the mistakes' losses
-        want = train.d_step(ref_gen, ref_disc, ref_opt, real, noise)
-        opt = WatchedSGD(disc.parameters())
-        fill_stale_grads(disc)  # stale gradients from "an earlier step"
-        g_before, d_before = snapshot(gen), snapshot(disc)
-        fresh = copy.deepcopy(gen), copy.deepcopy(disc)  # for a run with a loss_fn of ours
-        got = c.call(fn, gen, disc, opt, real, noise)
-        c.expect(
-            isinstance(got, dict) and "d_loss" in got or isinstance(got, float | torch.Tensor),
-            "what d_step returns",
-            "a dict with 'd_loss' (or the loss)",
-            type(got).__name__,
-            hint="return d_diagnostics(loss, real_logits, fake_logits)",
+            fake = generator(noise_piece)
+        loss = losses.d_loss_bce(discriminator(real_piece), discriminator(fake))
+        grads.append(torch.autograd.grad(loss, params))
+        sizes.append(len(real_piece))
+        piece_losses.append(loss.item())
+    return params, grads, sizes, piece_losses
+
+
+def _weightings(sizes: list[int]) -> list[tuple[list[float], str]]:
+    """The weights the usual slips give the pieces' losses, each with its hint."""
+    n, k = sum(sizes), len(sizes)
+    last = [0.0] * (k - 1)
+    return [
+        ([1.0] * k, UNWEIGHTED),
+        ([float(s) for s in sizes], SIZES),
+        ([1 / k] * k, ONE_OVER_CHUNKS),
+        ([*last, sizes[-1] / n], ZERO_GRAD_INSIDE),
+        ([*last, 1.0], ZERO_GRAD_INSIDE),
+        ([*last, 1 / k], ZERO_GRAD_INSIDE),
+    ]
+
+
+def _chunk_mistakes(generator, discriminator, real, noise, chunks):
+    """What D's parameters and the loss become with each slip of `_weightings`: two lists of
+    (wrong value, hint): the parameters' to pick the hint of `expect_one_sgd_step`, the losses'
+    for `expect_close`."""
+    params, grads, sizes, piece_losses = _piece_grads(generator, discriminator, real, noise, chunks)
+    after, loss = [], []
+    for weights, hint in _weightings(sizes):
+        step = [
+            sum(w * g[i] for w, g in zip(weights, grads, strict=True)) for i in range(len(params))
+        ]
+        after.append(
+            ([(p - STEP_LR * s).detach() for p, s in zip(params, step, strict=True)], hint)
         )
-        silent = all(p.grad is None or not p.grad.any() for p in gen.parameters())
-        c.expect(
-            silent,
-            "G's gradients after the D step",
-            "none",
-            "G received gradients",
-            hint="detach the fakes: generator(noise).detach(), so no gradient flows into G",
+        loss.append((sum(w * x for w, x in zip(weights, piece_losses, strict=True)), hint))
+    loss = [(value, LOSS_LAST if hint == ZERO_GRAD_INSIDE else hint) for value, hint in loss]
+    return after, loss
+
+
+def _d_step_case(c: Check, fn, rows: int, chunks: int | None) -> None:
+    """The learner's D step on `rows` real points and as many noise vectors, in `chunks` pieces
+    (None: called without it, for the default of 2), against one full-batch SGD step."""
+    k = 2 if chunks is None else chunks
+    piece = -(-rows // k)  # the largest piece torch.chunk or torch.tensor_split cuts
+    given = f"{rows} rows, " + ("chunks left at its default" if chunks is None else f"chunks={k}")
+    gen, disc, real, noise = _setup(rows)
+    ref_gen, ref_disc, was = copy.deepcopy(gen), copy.deepcopy(disc), copy.deepcopy(disc)
+    ref_opt = torch.optim.SGD(ref_disc.parameters(), lr=STEP_LR)
+    want = train.d_step(ref_gen, ref_disc, ref_opt, real, noise)  # one step on the whole batch
+    with torch.no_grad():
+        ref_logits = disc(real), disc(gen(noise))  # D as given, for the mistakes' losses
+    wrong_params, wrong_losses = _chunk_mistakes(gen, was, real, noise, k)
+    opt = _CountingSGD(disc.parameters())
+    fill_stale_grads(disc)  # stale gradients from "an earlier step"
+    g_before, d_before = snapshot(gen), snapshot(disc)
+    watch = _Pieces(gen, disc, real, noise)
+    more = {} if chunks is None else {"chunks": chunks}
+    try:
+        got = _call(
+            c,
+            fn,
+            gen,
+            disc,
+            opt,
+            real,
+            noise,
+            known=(("no attribute 'item'", FLOAT_TOTAL),),
+            **more,
         )
-        c.expect_untouched("G", g_before, gen, "D", "the D step must update D only")
-        detach = "detach the fakes instead"
-        _expect_left_as_given(c, "G", gen, "generator", "D", detach)
-        _expect_left_as_given(c, "D", disc, "discriminator", "D", "D learns in this step")
-        c.expect_close(
-            _loss_of(got, "d_loss"),
-            want["d_loss"],
-            "the D loss on fixed networks, 64 real points and 48 fakes",
-            hint="use loss_fn(real_logits, fake_logits), real first",
-            mistakes=d_loss_mistakes(*ref_logits),
-            rtol=1e-4,
+    finally:
+        watch.remove()
+    c.expect(
+        isinstance(got, dict) and "d_loss" in got or isinstance(got, float | torch.Tensor),
+        "what d_step returns",
+        "a dict with 'd_loss' (or the loss)",
+        type(got).__name__,
+        hint="return d_diagnostics(loss, real_logits, fake_logits)",
+    )
+    silent = all(p.grad is None or not p.grad.any() for p in gen.parameters())
+    c.expect(
+        silent,
+        "G's gradients after the D step",
+        "none",
+        "G received gradients",
+        hint="detach the fakes: generator(noise_piece).detach(), so no gradient flows into G",
+    )
+    c.expect_untouched("G", g_before, gen, "D", "the D step must update D only")
+    _expect_left_as_given(c, "G", gen, "generator", "D", "detach the fakes instead")
+    _expect_left_as_given(c, "D", disc, "discriminator", "D", "D learns in this step")
+    most = max([*watch.g_rows, *watch.d_real, *watch.d_other], default=0)
+    c.expect(
+        most <= piece,
+        f"the most rows G or D took in one forward pass ({given})",
+        f"at most {piece}: one piece",
+        f"{most}",
+        hint=WHOLE_BATCH,
+    )
+    pieces = max(len(watch.g_rows), sum(1 for n in watch.d_real if n))
+    c.expect(pieces <= k, f"the pieces ({given})", f"at most {k}", f"{pieces}", hint=SPLIT_SIZE)
+    c.expect(
+        len(watch.seen_real) == len(watch.seen_noise) == rows,
+        f"the rows of real and of noise that went through D and G ({given})",
+        f"all {rows} of each",
+        f"{len(watch.seen_real)} of real, {len(watch.seen_noise)} of noise",
+        hint=DROPPED,
+    )
+    real_pieces = sum(1 for n in watch.d_real if n)
+    c.expect(
+        watch.backwards == real_pieces,
+        f"backward passes into D ({given})",
+        f"{real_pieces}: one per piece",
+        f"{watch.backwards}",
+        hint=ONE_BACKWARD,
+    )
+    c.expect(
+        opt.steps <= 1,
+        f"d_optimizer.step() calls ({given})",
+        "one, after the last piece",
+        f"{opt.steps}",
+        hint=STEP_PER_PIECE,
+    )
+    c.expect_close(
+        _loss_of(got, "d_loss"),
+        want["d_loss"],
+        f"the D loss of the whole batch ({given})",
+        hint="the loss is the whole batch's: loss_fn(real_logits, fake_logits) of each piece, "
+        "real first, weighted by len(piece) / len(real) and added up",
+        mistakes=[*wrong_losses, *d_loss_mistakes(*ref_logits)],
+        rtol=1e-4,
+    )
+    after = snapshot(disc)
+    c.expect_one_sgd_step(
+        "D",
+        d_before,
+        after,
+        snapshot(ref_disc),
+        move_hint="call d_optimizer.step() once, after the last piece's backward()",
+        step_hint=next(
+            (hint for wrong, hint in wrong_params if same(wrong, after)),
+            "one step down the whole batch's gradient: zero_grad() once, then for each piece "
+            "backward() on its loss times len(piece) / len(real), then one step",
+        ),
+        optimizer=opt,
+    )
+    for key in ("d_real", "d_fake") if isinstance(got, dict) else ():
+        if key in got:
+            c.expect_close(got[key], want[key], f"{key} ({given})", hint=DIAGNOSTICS, rtol=1e-4)
+
+
+def check_d_step(fn) -> None:
+    """`d_step(generator, discriminator, d_optimizer, real, noise, loss_fn=d_loss_bce, chunks=2)`:
+    one update of D only, on a batch pushed through in `chunks` pieces (one forward and backward
+    pass each, one optimizer step), equal to one step on the whole batch.
+
+    Run on small fixed networks with plain SGD, after planting stale numbers in D's .grad, with
+    50 rows in 3 pieces, 31 in the default 2 and 40 in 1; watched from the inside (the rows G and
+    D take in each forward pass, the backward passes into D, the optimizer's steps) and compared
+    with one SGD step on the whole batch. Then once with a loss_fn of its own."""
+    with Check("d_step", reference=(train.d_step, train.d_step_switched)) as c:
+        _expect_takes(
+            c,
+            fn,
+            "chunks",
+            "(generator, discriminator, d_optimizer, real, noise, loss_fn=d_loss_bce, chunks=2)",
+            hint="add the argument chunks=2: the number of pieces the batch is cut into",
         )
-        c.expect_one_sgd_step(
-            "D",
-            d_before,
-            snapshot(disc),
-            snapshot(ref_disc),
-            move_hint="call d_optimizer.step() after loss.backward()",
-            step_hint="backpropagate the D loss, then step once",
-            optimizer=opt,
-        )
-        gen, disc = fresh
+        for rows, chunks in D_CASES:
+            _d_step_case(c, fn, rows, chunks)
+        gen, disc, real, noise = _setup(50)
         optimizer = torch.optim.SGD(disc.parameters(), lr=STEP_LR)
         _expect_uses_loss_fn(
             c,
-            lambda loss_fn: c.call(fn, gen, disc, optimizer, real, noise, loss_fn),
-            ((64,), (48,)),
-            "loss_fn(real_logits, fake_logits), real first",
+            lambda loss_fn: c.call(fn, gen, disc, optimizer, real, noise, loss_fn, chunks=3),
+            ((17,), (17,)),
+            "loss_fn(real_logits, fake_logits) on each piece, real first",
         )
 
 
+# ------------------------------------------------------------------------------ the G step
+
+NOTHING_TO_LEARN = (
+    "the G loss has nothing to backpropagate: with D frozen, the only gradient left is G's, and "
+    "it reaches G through D's computation, so the fakes must stay connected to G: no .detach() "
+    "or .data on them and no torch.no_grad() around the forward pass (freezing D's parameters "
+    "is what keeps D out)"
+)
+D_NOT_FROZEN = (
+    "backward() filled D's .grad on its way through D: freeze D for the step, "
+    "discriminator.requires_grad_(False) before it scores the fakes and requires_grad_(True) "
+    "after backward(), so that backward() computes no gradient for D and leaves its .grad alone"
+)
+D_GRAD_CLEARED = (
+    "D's .grad was cleared (discriminator.zero_grad(), or an optimizer over D's parameters): the "
+    "G step leaves D's gradients as it found them; freeze D instead, so backward() never "
+    "touches them"
+)
+
+
 def check_g_step(fn) -> None:
-    """`g_step(generator, discriminator, g_optimizer, noise)`: one update of G only."""
+    """`g_step(generator, discriminator, g_optimizer, noise, loss_fn=g_loss_nonsaturating)`: one
+    update of G through a frozen D, which it leaves as it found it, .grad included.
+
+    Run on small fixed networks with plain SGD, after planting stale numbers in both networks'
+    .grad: G must move by exactly one SGD step on this call's loss, D must not move, D's .grad
+    must hold exactly the numbers planted (freezing D with requires_grad_(False) for the step
+    does it; so does saving and restoring D's .grad), and both networks must be trainable and
+    in training mode afterwards. Then once with a loss_fn of its own."""
     with Check("g_step", reference=(train.g_step, train.g_step_switched)) as c:
-        gen, disc, _, noise = _setup()
+        gen, disc, _, noise = _setup(48)
         ref_gen, ref_disc = copy.deepcopy(gen), copy.deepcopy(disc)
         ref_opt = torch.optim.SGD(ref_gen.parameters(), lr=STEP_LR)
         want = train.g_step(ref_gen, ref_disc, ref_opt, noise)
@@ -162,9 +467,13 @@ def check_g_step(fn) -> None:
             fake_logits = disc(gen(noise))
         opt = WatchedSGD(gen.parameters())
         fill_stale_grads(gen)
+        fill_stale_grads(disc)  # what the last D step left in D's .grad
+        planted = [p.grad.clone() for p in disc.parameters()]
         g_before, d_before = snapshot(gen), snapshot(disc)
         fresh = copy.deepcopy(gen), copy.deepcopy(disc)  # for a run with a loss_fn of ours
-        got = c.call(fn, gen, disc, opt, noise)
+        got = _call(
+            c, fn, gen, disc, opt, noise, known=(("does not require grad", NOTHING_TO_LEARN),)
+        )
         saturating = losses.g_loss_saturating(fake_logits)
         mistakes = [
             (saturating, "that's the saturating loss; use loss_fn (-log D(G(z)))"),
@@ -181,18 +490,37 @@ def check_g_step(fn) -> None:
         c.expect_untouched(
             "D", d_before, disc, "G", "the G step updates G only: step g_optimizer, nothing else"
         )
-        only_g = "g_optimizer steps G only, so D stays as it is without it"
-        _expect_left_as_given(c, "D", disc, "discriminator", "G", only_g)
+        _expect_left_as_given(c, "D", disc, "discriminator", "G")
         _expect_left_as_given(c, "G", gen, "generator", "G", "G learns in this step")
         c.expect_one_sgd_step(
             "G",
             g_before,
             snapshot(gen),
             snapshot(ref_gen),
-            move_hint="don't detach the fakes in the G step, no .detach() or .data (G learns "
-            "through D), and call g_optimizer.step()",
+            move_hint="G learns through D: make the fakes with G's graph (no .detach() or .data, "
+            "no torch.no_grad()) and call g_optimizer.step()",
             step_hint="minimise loss_fn: backward() on it, then step",
             optimizer=opt,
+        )
+        cleared = [name for name, p in disc.named_parameters() if p.grad is None]
+        c.expect(
+            not cleared,
+            "D's .grad after the G step",
+            "as it was before the step",
+            f"cleared: {cleared[:3]}",
+            hint=D_GRAD_CLEARED,
+        )
+        changed = [
+            name
+            for (name, p), was in zip(disc.named_parameters(), planted, strict=True)
+            if not torch.equal(p.grad, was)
+        ]
+        c.expect(
+            not changed,
+            "D's .grad after the G step",
+            "exactly as it was before the step",
+            f"changed: {changed[:3]}",
+            hint=D_NOT_FROZEN,
         )
         gen, disc = fresh
         optimizer = torch.optim.SGD(gen.parameters(), lr=STEP_LR)
@@ -389,19 +717,11 @@ def _repeats(batches: list[Tensor]) -> int:
 
 def _expect_takes_k(c: Check, fn) -> None:
     """`fn` is not the course's, and takes `k` (the number of D steps per G step)."""
-    own = course_s_own(fn, c.references)
-    if own is not None:
-        raise CourseAnswer(c.task, own)
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # not a Python function: let the call say what it is
-        return
-    takes = "k" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-    c.expect(
-        takes,
-        "train_loop's arguments",
+    _expect_takes(
+        c,
+        fn,
+        "k",
         "(generator, discriminator, distribution, steps, d_step, g_step, batch_size=256, k=1)",
-        f"({', '.join(params)})",
         hint="add the argument k=1: the number of D steps in each iteration, before its G step",
     )
 
