@@ -26,6 +26,7 @@ SUITES = (
     "digits",
     "stacked",
     "conditional",
+    "lapgan",
     "speed",
     "grading",
     "threads",

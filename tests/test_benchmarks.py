@@ -28,6 +28,7 @@ COLUMNS = {
     "digits": ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"],
     "stacked": ["method", "modes (of 1,000)", "KL", "s / run", "CPU s / run"],
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
+    "lapgan": ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"],
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],

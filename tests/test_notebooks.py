@@ -31,7 +31,7 @@ def ids(paths):
 
 
 def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
-    assert LESSONS[:13] == [
+    assert LESSONS[:14] == [
         "00_welcome",
         "01_data_and_noise",
         "02_generator",
@@ -45,6 +45,7 @@ def test_the_course_has_its_lessons_and_each_exercise_its_lesson():
         "09_wasserstein",
         "09_wasserstein_friends",
         "10_conditional_gans",
+        "11_lapgan",
     ]
     assert lesson_numbers_problems(LESSONS) == []
     assert len(EXERCISES) >= 9 and set(EXERCISES) <= set(LESSONS), "an exercise has its lesson"

@@ -1,7 +1,7 @@
 """Auto-checks for the exercise notebooks: `from gan_course.checks import check_d_loss`.
 
 One module per exercise, named by its notebook (`generator.py` for `ex02_generator.ipynb` ...
-`conditional_gans.py` for `ex10_conditional_gans.ipynb`), all re-exported here; `core.py` holds
+`lapgan.py` for `ex11_lapgan.ipynb`), all re-exported here; `core.py` holds
 the machinery and the helpers they share.
 
 Each `check_*` takes your function or class, tries it on fixed inputs against the course's
@@ -15,6 +15,7 @@ from . import (
     discriminator,
     evaluating_gans,
     generator,
+    lapgan,
     losses,
     questions,
     training_dynamics,
@@ -34,6 +35,7 @@ from .dcgan import *  # noqa: F403
 from .discriminator import *  # noqa: F403
 from .evaluating_gans import *  # noqa: F403
 from .generator import *  # noqa: F403
+from .lapgan import *  # noqa: F403
 from .losses import *  # noqa: F403
 from .questions import *  # noqa: F403
 from .training_dynamics import *  # noqa: F403
@@ -52,6 +54,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     evaluating_gans,
     wasserstein,
     conditional_gans,
+    lapgan,
     questions,
 )
 __all__ = [
