@@ -33,7 +33,6 @@ from .common import Machine, Report, Target
 
 EXERCISE = REPO / "exercises" / "ex05_training_loop.ipynb"
 SOLUTION = REPO / "solutions" / "sol05_training_loop.ipynb"
-TASKS = 3
 
 
 def _with_answer(task: int, code: str) -> str:
@@ -51,17 +50,23 @@ def _fake_check() -> str:
     return nbformat.writes(nb)
 
 
+def _solution(name: str) -> str:
+    """The solution's answer cell that defines `name`, without its nbgrader markers."""
+    solved = nbformat.read(SOLUTION, as_version=4)
+    solution = next(c.source for c in solved.cells if f"def {name}(" in c.source)
+    return "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)
+
+
 def _right_only_if(helper: str, condition: str) -> str:
     """A d_step answer that is the solution only when `condition` holds in the kernel."""
-    solved = nbformat.read(SOLUTION, as_version=4)
-    solution = next(c.source for c in solved.cells if "def d_step(" in c.source)
-    solution = "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)
+    solution = _solution("d_step")
     return f"{helper}\nif not ({condition}):\n    d_step = None\nelse:\n" + textwrap.indent(
         solution, "    "
     )
 
 
 ATTEMPT = (  # the hostile learners' helpers: True when the attempt got through
+    "import socket\n\n\n"
     "def attempt(action):\n"
     "    try:\n"
     "        action()\n"
@@ -76,7 +81,7 @@ def make_class(folder: Path, quick: bool) -> dict[str, tuple[set[str], set[str]]
     the sandbox on and with it off."""
     solved, stub = SOLUTION.read_text(encoding="utf-8"), EXERCISE.read_text(encoding="utf-8")
     other = folder / "solved_00" / "05_training_loop.ipynb"
-    network = "attempt(lambda: __import__('socket').create_connection(('pypi.org', 443), 3))"
+    network = "attempt(lambda: socket.create_connection(('pypi.org', 443), 3))"
     write = f"attempt(lambda: open({str(folder / 'written')!r}, 'w').write('x'))"
     read = f"attempt(lambda: open({str(other)!r}).read())"
     fork = (
@@ -97,7 +102,7 @@ def make_class(folder: Path, quick: bool) -> dict[str, tuple[set[str], set[str]]
         "writes": (_with_answer(0, _right_only_if(ATTEMPT, f"not {write}")), either),
         "reads": (_with_answer(0, _right_only_if(ATTEMPT, f"not {read}")), either),
         "forks": (_with_answer(0, fork), {"failed", "not implemented"}),
-        "forges": (_with_answer(0, forge), {"review"}),
+        "forges": (_with_answer(0, f"{_solution('d_step')}\n{forge}"), {"review"}),
         "course_answer": (
             _with_answer(0, "from gan_course.train import d_step"),
             {"course answer", "not implemented"},
