@@ -27,6 +27,7 @@ SUITES = (
     "stacked",
     "conditional",
     "lapgan",
+    "progressive",
     "speed",
     "grading",
     "threads",

@@ -13,20 +13,13 @@ digits' train split, beside the floor of the 1,000 held-out typed digits.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import time
-from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
-import torch
-
-from gan_course import metrics, runtime, train
-from gan_course.callbacks import Callback
+from gan_course import runtime
 from gan_course.data import typed_digits
 from gan_course.families.lapgan import LapganConfig, train_lapgan
 from gan_course.latent import sample
-from gan_course.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from gan_course.models.dcgan import dcgan_init
 from gan_course.models.lapgan import LAPGANGenerator, lapgan_discriminators
 
 from .common import (
@@ -42,10 +35,20 @@ from .common import (
     seed_notes,
     seed_runs,
 )
+from .typed import (
+    D_WIDTH,
+    DCGAN_NAME,
+    G_WIDTH,
+    LATENT_DIM,
+    TypedScores,
+    clock_for,
+    dcgan_for,
+    floor,
+    score,
+)
 
 LAPGAN_STEPS, BATCH, SAMPLES = 1500, 64, 1000  # lesson 11's run; samples scored
 QUICK_STEPS, QUICK_BATCH, QUICK_SAMPLES = 5, 16, 50
-LATENT_DIM, G_WIDTH, D_WIDTH = 32, 64, 32  # lesson 07's DCGAN, the LAPGAN base's noise
 PUBLISHED = (
     "Denton et al. 2015 (CIFAR-10, 32×32, human study): samples taken for real images about "
     "40 % of the time for LAPGAN, about 10 % for a single-scale GAN. No FD was published."
@@ -61,81 +64,12 @@ COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class TypedScores:
-    """Lesson 08's metrics of n images against the typed digits' train split."""
-
-    n: int
-    fd: float
-    fd_floor: float
-    precision: float
-    recall: float
-    classes_covered: int
-    steps: int  # training steps the run made in its time
-    seconds: float  # the time it trained (CPU seconds on a CPU, wall seconds on a GPU)
-
-    def __str__(self) -> str:
-        return (
-            f"FD {self.fd:.1f} (floor {self.fd_floor:.1f}), precision {self.precision:.2f}, "
-            f"recall {self.recall:.2f}, {self.classes_covered}/10 classes, {self.steps} steps "
-            f"(trained {self.seconds:.1f} s)"
-        )
-
-
-@lru_cache(maxsize=1)
-def _reference():
-    train_images = typed_digits(16, "train")
-    classifier = metrics.load_digits_classifier("cpu")
-    return train_images, metrics.digit_features(train_images, classifier), classifier
-
-
-@lru_cache(maxsize=4)
-def _floor(n: int) -> float:
-    train_images, _, classifier = _reference()
-    return metrics.frechet_distance(train_images, typed_digits(16, "test")[:n], classifier)
-
-
-def score(images: torch.Tensor, steps: int, seconds: float) -> TypedScores:
-    """The metrics of generated images (n, 1, 16, 16) against the typed train split."""
-    train_images, train_feats, classifier = _reference()
-    images = images.cpu()
-    labels = metrics.predict_digits(images, classifier)
-    return TypedScores(
-        len(images),
-        metrics.frechet_distance(train_images, images, classifier),
-        _floor(len(images)),
-        *metrics.precision_recall(train_feats, metrics.digit_features(images, classifier)),
-        int(labels.unique().numel()),
-        steps,
-        seconds,
-    )
-
-
-def _clock(device: torch.device):
-    """CPU seconds on a CPU (robust to other load on a shared machine), else the wall clock."""
-    return time.process_time if device.type == "cpu" else time.perf_counter
-
-
-class TimeLimit(Callback):
-    """Stop a run (as Ctrl-C would) once it has trained for `seconds` on `clock`."""
-
-    def __init__(self, seconds: float, clock) -> None:
-        self.seconds, self.clock = seconds, clock
-
-    def on_train_begin(self, state) -> None:
-        self.start = self.clock()
-
-    def on_step_end(self, state) -> None:
-        if self.clock() - self.start >= self.seconds:
-            raise KeyboardInterrupt  # `fit` keeps the model and the history
-
-
 def train_both(steps: int, batch: int, n: int, seed: int) -> dict[str, TypedScores]:
     """From `seed`: lesson 11's LAPGAN for `steps` steps, timed; then lesson 07's DCGAN on the
     same images for the same time. Both scored on `n` samples of fixed noise."""
     runtime.seed_everything(seed)
     device = runtime.get_device()
-    clock = _clock(device)
+    clock = clock_for(device)
     images = typed_digits(16, "train").to(device)
     lapgan = LAPGANGenerator(16, 8, base_latent_dim=LATENT_DIM).to(device)
     discriminators = {k: d.to(device) for k, d in lapgan_discriminators(16, 8).items()}
@@ -145,20 +79,7 @@ def train_both(steps: int, batch: int, n: int, seed: int) -> dict[str, TypedScor
     train_lapgan(lapgan, discriminators, images, LapganConfig(steps=steps, batch_size=batch))
     budget = clock() - start
     results = {"LAPGAN": score(sample(lapgan, n, seed=0), steps, budget)}
-
-    runtime.seed_everything(seed)
-    generator = DCGANGenerator(LATENT_DIM, width=G_WIDTH).to(device)
-    discriminator = DCGANDiscriminator(width=D_WIDTH).to(device)
-    generator.apply(dcgan_init)
-    discriminator.apply(dcgan_init)
-    config = train.TrainConfig(steps=10**9, batch_size=batch)  # until the time is up
-    start = clock()
-    with contextlib.redirect_stdout(io.StringIO()):  # "Interrupted at step ...": expected
-        history = train.train_gan(
-            generator, discriminator, images, config, callbacks=[TimeLimit(budget, clock)]
-        )
-    spent = clock() - start
-    results["DCGAN"] = score(sample(generator, n, seed=0), history.step, spent)
+    results["DCGAN"] = dcgan_for(budget, images, batch, n, seed)
     return results
 
 
@@ -170,14 +91,14 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
     runs = seed_runs(partial(train_both, steps, batch, n), seeds)
     names = {
         "LAPGAN": "LAPGAN 8 → 16 (lesson 11)",
-        "DCGAN": "DCGAN 16×16 (lesson 07), same time",
+        "DCGAN": DCGAN_NAME,
     }
     per_model = {
         key: [type(r)(r.value[key], r.wall, r.cpu) for r in runs] for key in ("LAPGAN", "DCGAN")
     }
-    floor = _floor(n)
+    held_out = floor(n)
     rows = [
-        [f"held-out typed digits ({n})", f"{floor:.1f}", "1.0", "–", "–", "–", "–", "–", "–"],
+        [f"held-out typed digits ({n})", f"{held_out:.1f}", "1.0", "–", "–", "–", "–", "–", "–"],
         *[our_row(names[key], model_runs, COLUMNS) for key, model_runs in per_model.items()],
     ]
     fds = {key: [r.value.fd for r in model_runs] for key, model_runs in per_model.items()}

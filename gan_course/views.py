@@ -9,7 +9,8 @@ A view is any object with two methods:
     draw(state, ax, title)     draw the generator as it is now on the matplotlib axes `ax`
 
 The views here: `NoiseGrid`, images from one fixed batch of noise (one class a column for a
-conditional generator); `MixtureView`, GAN Lab's 2-D view of a mixture of Gaussians;
+conditional generator), and `GrowingGrid`, the same for a generator that grows (with its size
+and fade); `MixtureView`, GAN Lab's 2-D view of a mixture of Gaussians;
 `TranslationGrid`, fixed source images above what an image-to-image generator makes of them
 (and the targets, when there are). Later families bring theirs (text samples) beside their step.
 """
@@ -42,6 +43,17 @@ class NoiseGrid:
     def draw(self, state, ax, title: str) -> None:
         images = sample(state.generator, z=self.z, labels=self.labels)
         viz.show_images(images, nrow=self.columns, title=title, ax=ax)
+
+
+class GrowingGrid(NoiseGrid):
+    """`NoiseGrid` for a growing generator (`gan_course.models.progan`): its images at the size it
+    has reached, titled with that size and, while a new block fades in, its alpha."""
+
+    def draw(self, state, ax, title: str) -> None:
+        G = state.generator
+        size = G.sizes[G.stage]
+        fading = f", fading in: alpha {G.alpha:.2f}" if G.stage and G.alpha < 1 else ""
+        super().draw(state, ax, f"{title}: {size}x{size}{fading}")
 
 
 class MixtureView:

@@ -23,19 +23,30 @@ from gan_course.assets import (
     shipped,
     verified_path,
 )
-from gan_course.data import digits_with_labels, ring_of_8
+from gan_course.data import digits_with_labels, ring_of_8, typed_digits
+from gan_course.latent import sample
 from gan_course.loop import CHECKPOINT_FORMAT, load_nets
-from gan_course.metrics import digit_scores, generator_mode_stats, label_accuracy, predict_digits
+from gan_course.metrics import (
+    digit_scores,
+    frechet_distance,
+    generator_mode_stats,
+    label_accuracy,
+    load_digits_classifier,
+    predict_digits,
+)
 from gan_course.models.classifier import DigitsClassifier
 from gan_course.models.conditional import ConditionalGenerator
 from gan_course.models.dcgan import DCGANGenerator
+from gan_course.models.lapgan import LAPGANGenerator
 from gan_course.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_course.models.progan import ProgressiveGenerator
 from gan_course.train import TrainConfig, train_gan
 
 from .conftest import REPO
 
 LESSON_FILES = list(make_weights.RECIPES)  # the one table of what ships
 SHIPPED = make_weights.NAMES
+NETS = {"lapgan_digits_11.pt": {"generator", "d8", "d16"}}  # a D a level; the others: G and D
 
 
 def ring_generator():  # lesson 05's networks
@@ -52,6 +63,14 @@ def dcgan_generator():  # lesson 07's
 
 def conditional_generator():  # lesson 10's, for both of its runs
     return ConditionalGenerator(latent_dim=32, n_classes=10, width=32)
+
+
+def lapgan_generator():  # lesson 11's, every level of it
+    return LAPGANGenerator(image_size=16, base_size=8, base_latent_dim=32)
+
+
+def progressive_generator():  # lesson 12's, every stage of it
+    return ProgressiveGenerator(latent_dim=32, image_size=16, widths=(32, 32, 16))
 
 
 # ------------------------------------------------------------------------------ the files
@@ -73,10 +92,12 @@ def test_every_file_loads_with_weights_only(name):
     if name in LESSON_FILES:  # the named-nets format of every checkpoint
         assert payload["format"] == CHECKPOINT_FORMAT
         assert payload["made_by"] == remake_command(name)
-        assert set(payload["nets"]) == set(payload["hparams"]) == {"generator", "discriminator"}
+        nets = NETS.get(name, {"generator", "discriminator"})
+        assert set(payload["nets"]) == set(payload["hparams"]) == nets
         assert all(isinstance(v, torch.Tensor) for v in payload["nets"]["generator"].values())
         assert all(v.dtype == torch.float32 for v in payload["history"].values())
-        assert payload["config"]["steps"] == len(payload["history"]["step"])
+        steps = payload["history"]["step"]  # the whole run, every step of it
+        assert steps[-1] == len(steps) == payload["config"].get("steps", len(steps))
 
 
 def test_the_classifier_loads_through_load_pretrained_too():
@@ -157,6 +178,33 @@ def test_concatenation_generator_falls_short_where_lesson_10_says():
     assert pretrained_history("conditional_concat_10.pt").step == 800
 
 
+def test_lapgan_generator_scores_as_lesson_11_measures_it():
+    G = load_pretrained("lapgan_digits_11.pt", lapgan_generator(), "cpu")
+    train, held_out = typed_digits(16, "train"), typed_digits(16, "test")
+    judge = load_digits_classifier("cpu")
+    samples = sample(G, len(held_out), seed=0)  # lesson 11's "Measuring it": 1,000 samples
+    fd = frechet_distance(train, samples, judge)
+    floor = frechet_distance(train, held_out, judge)
+    # lesson 11's seed-0 run: FD 61.1, 48 times the held-out floor (1.3), every class drawn
+    # (`benchmarks lapgan`: 53 to 68 over three seeds; the DCGAN in as much time, about 10)
+    assert fd <= 60 * floor, (fd, floor)
+    assert predict_digits(samples, judge).unique().numel() == 10
+    history = pretrained_history("lapgan_digits_11.pt")
+    assert history.step == 1500 and {"d8_loss", "g16_loss", "d16_real"} <= set(history.keys())
+
+
+def test_progressive_generator_scores_as_lesson_12_measures_it():
+    G = load_pretrained("progressive_digits_12.pt", progressive_generator(), "cpu")
+    assert (G.stage, G.alpha) == (2, 1.0)  # grown and faded in: 16x16 samples
+    ok, measured = make_weights.judge_typed(G, limit=45)  # tighter than the judge's
+    assert ok, measured
+    history = pretrained_history("progressive_digits_12.pt")
+    assert history.step == 1800 and {"d_loss", "gp", "alpha", "size"} <= set(history.keys())
+    progression = read_pretrained("progressive_digits_12.pt")["progression"]
+    assert sorted(progression) == [300, 450, 600, 900, 1050, 1200, 1800]  # phases' ends, fades
+    assert all(images.shape == (10, 1, 16, 16) for images in progression.values())
+
+
 # ------------------------------------------------------------------------------ refusals
 
 
@@ -217,6 +265,8 @@ def test_make_weights_lists_the_shipped_files_and_repeats_itself_byte_for_byte(t
         "dcgan_digits_07.pt": dcgan_generator,
         "conditional_gan_10.pt": conditional_generator,
         "conditional_concat_10.pt": conditional_generator,
+        "lapgan_digits_11.pt": lapgan_generator,
+        "progressive_digits_12.pt": progressive_generator,
     }
     for name in LESSON_FILES:  # a few steps of each recipe, twice
         first = make_weights.make(name, tmp_path / "a", steps=4)
@@ -244,13 +294,19 @@ PRETRAINED_LESSONS = {  # lesson -> what each of its training cells prints with 
     "05_training_loop": ["step 20000:"],
     "07_dcgan": ["step 3000:"],
     "10_conditional_gans": ["step 800:", "step 800:"],  # the projection run, the concatenation run
+    "11_lapgan": ["step 1500:"],
+    "12_progressive_growing": ["step 1800:"],
 }
-REFUSE_TRAINING = """\
+TRAINERS = ("train_gan", "train_lapgan", "train_progressive")  # what a training cell may call
+REFUSE_TRAINING = f"""\
 def _refuse_training(*args, **kwargs):
-    raise AssertionError("train_gan ran in a training cell with PRETRAINED on")
+    raise AssertionError("a training cell trained with PRETRAINED on")
 
 
-_train_gan, train_gan = train_gan, _refuse_training"""
+_trainers = {{name: globals()[name] for name in {TRAINERS} if name in globals()}}
+assert _trainers, "the lesson imports none of {TRAINERS}"
+globals().update(dict.fromkeys(_trainers, _refuse_training))"""
+RESTORE_TRAINING = "globals().update(_trainers)"
 
 
 def is_training_cell(cell) -> bool:
@@ -258,11 +314,12 @@ def is_training_cell(cell) -> bool:
 
 
 def refuse_training_in_training_cells(nb) -> None:
-    """Make `train_gan` raise inside each training cell (later cells may still train)."""
+    """Make the `TRAINERS` raise inside each training cell (later cells may
+    still train)."""
     cells = []
     for cell in nb.cells:
         if is_training_cell(cell):
-            refuse, restore = REFUSE_TRAINING, "train_gan = _train_gan"
+            refuse, restore = REFUSE_TRAINING, RESTORE_TRAINING
             cells += [nbformat.v4.new_code_cell(refuse), cell, nbformat.v4.new_code_cell(restore)]
         else:
             cells.append(cell)

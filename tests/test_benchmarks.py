@@ -22,13 +22,15 @@ from gan_course.train import TrainConfig
 
 pytestmark = pytest.mark.slow  # left out by `./course test fast`
 
+TYPED = ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"]
 COLUMNS = {
     "ring": ["method", "modes (of 8)", "high quality %", "reverse KL", "s / run", "CPU s / run"],
     "grid": ["method", "modes (of 25)", "high quality %", "reverse KL", "s / run", "CPU s / run"],
-    "digits": ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"],
+    "digits": TYPED,
     "stacked": ["method", "modes (of 1,000)", "KL", "s / run", "CPU s / run"],
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
-    "lapgan": ["method", "FD", "FD / held-out floor", "precision", "recall", "classes (of 10)"],
+    "lapgan": TYPED,
+    "progressive": TYPED,
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],

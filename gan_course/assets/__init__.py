@@ -2,10 +2,10 @@
 
 * `digits_classifier.pt`: `gan_course.models.classifier.DigitsClassifier` trained on the
   bundled digits' train split (`gan_course.assets.train_classifier`).
-* `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`: lessons 05, 07 and 10 after
-  the lesson's own full training run, and `conditional_concat_10.pt`, lesson 10's second run
-  (the concatenation discriminator's). A lesson loads them instead of training when
-  `gan_course.runtime.use_pretrained()` is True.
+* `ring_gan_05.pt`, `dcgan_digits_07.pt`, `conditional_gan_10.pt`, `lapgan_digits_11.pt`:
+  lessons 05, 07, 10 and 11 after the lesson's own full training run, and
+  `conditional_concat_10.pt`, lesson 10's second run (the concatenation discriminator's). A
+  lesson loads them instead of training when `gan_course.runtime.use_pretrained()` is True.
 * `checksums.json`: the SHA-256 of each file, checked by `verified_path` before anything
   loads. Its keys are the list of files the course ships.
 
@@ -16,7 +16,8 @@ A lesson's weights file is a checkpoint of `gan_course.loop` (read with `weights
 tensors, numbers, strings, lists and dicts; no code), the named-nets format of every run:
 
     format            "gan-course-checkpoint-v2"
-    nets              {name: state_dict}: "generator", "discriminator"
+    nets              {name: state_dict}: "generator", "discriminator" (lesson 11's LAPGAN:
+                      "generator", and a discriminator a level, "d8" and "d16")
     hparams           {name: the arguments the network was built with}
     optimizers        {name: state_dict}: those a lesson resumes from (lesson 05's), else {}
     config            the run's TrainConfig as a dict
@@ -165,11 +166,11 @@ def load_pretrained(
     """Load the weights `key` of file `name` into `model`; return `model`, in eval mode.
 
     `name` is a file in `gan_course/assets` (see `shipped`); its checksum is verified first.
-    `key` picks a network in a lesson's file: "generator" (the default), "discriminator", or
-    "snapshots/1000/generator". `device` (default: where `model` already is) is where the
-    weights are mapped and the model moved. Raises `AssetError` when the file is missing,
-    corrupt or changed (naming the command that remakes it), and when the weights do not fit
-    `model` (naming the keys and shapes that differ).
+    `key` picks a network in a lesson's file: "generator" (the default), "discriminator" ("d8",
+    "d16" in lesson 11's), or "snapshots/1000/generator". `device` (default: where `model`
+    already is) is where the weights are mapped and the model moved. Raises `AssetError` when
+    the file is missing, corrupt or changed (naming the command that remakes it), and when the
+    weights do not fit `model` (naming the keys and shapes that differ).
     """
     params = [*model.parameters(), *model.buffers()]
     device = torch.device(device) if device is not None else (params[0].device if params else "cpu")

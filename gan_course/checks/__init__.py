@@ -1,8 +1,8 @@
 """Auto-checks for the exercise notebooks: `from gan_course.checks import check_d_loss`.
 
 One module per exercise, named by its notebook (`generator.py` for `ex02_generator.ipynb` ...
-`lapgan.py` for `ex11_lapgan.ipynb`), all re-exported here; `core.py` holds
-the machinery and the helpers they share.
+`progressive_growing.py` for `ex12_progressive_growing.ipynb`), all re-exported here; `core.py`
+holds the machinery and the helpers they share.
 
 Each `check_*` takes your function or class, tries it on fixed inputs against the course's
 reference, and either prints one line starting with ✔ or raises `CheckFailed` with what it
@@ -17,6 +17,7 @@ from . import (
     generator,
     lapgan,
     losses,
+    progressive_growing,
     questions,
     training_dynamics,
     training_loop,
@@ -37,6 +38,7 @@ from .evaluating_gans import *  # noqa: F403
 from .generator import *  # noqa: F403
 from .lapgan import *  # noqa: F403
 from .losses import *  # noqa: F403
+from .progressive_growing import *  # noqa: F403
 from .questions import *  # noqa: F403
 from .training_dynamics import *  # noqa: F403
 from .training_loop import *  # noqa: F403
@@ -55,6 +57,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     wasserstein,
     conditional_gans,
     lapgan,
+    progressive_growing,
     questions,
 )
 __all__ = [

@@ -3,6 +3,10 @@
 The classic GAN of lessons 05-10 lives in `gan_course.train` (`gan_step`, `TrainConfig`,
 `train_gan`). Every other family brings its own module here, never a switch in another's loop:
 
+* `lapgan`: a Laplacian pyramid of GANs (Denton et al. 2015), every level trained on the real
+  pyramid, sampled coarse to fine (lesson 11);
+* `progressive`: progressive growing (Karras et al. 2018): both networks grown 4x4 -> 8x8 ->
+  16x16, each new block faded in, with WGAN-GP (lesson 12);
 * `paired`: image-to-image translation with pairs (pix2pix, Isola et al. 2017): G(x) against
   the target y, with an L1 term;
 * `cycle`: unpaired translation (CycleGAN, Zhu et al. 2017): two generators, two
