@@ -28,6 +28,7 @@ SUITES = (
     "conditional",
     "lapgan",
     "progressive",
+    "stylegan",
     "speed",
     "grading",
     "threads",

@@ -24,7 +24,6 @@ from gan_course.models.lapgan import LAPGANGenerator, lapgan_discriminators
 
 from .common import (
     TIME_HEADERS,
-    Column,
     Machine,
     Report,
     Target,
@@ -36,6 +35,7 @@ from .common import (
     seed_runs,
 )
 from .typed import (
+    COLUMNS,
     D_WIDTH,
     DCGAN_NAME,
     G_WIDTH,
@@ -53,15 +53,6 @@ PUBLISHED = (
     "Denton et al. 2015 (CIFAR-10, 32×32, human study): samples taken for real images about "
     "40 % of the time for LAPGAN, about 10 % for a single-scale GAN. No FD was published."
 )
-
-COLUMNS = [
-    Column("FD", lambda s: s.fd, 1),
-    Column("FD / held-out floor", lambda s: s.fd / s.fd_floor, 1),
-    Column("precision", lambda s: s.precision),
-    Column("recall", lambda s: s.recall),
-    Column("classes (of 10)", lambda s: s.classes_covered, 1),
-    Column("steps", lambda s: s.steps, 0),
-]
 
 
 def train_both(steps: int, batch: int, n: int, seed: int) -> dict[str, TypedScores]:

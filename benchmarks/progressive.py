@@ -26,7 +26,6 @@ from gan_course.models.progan import ProgressiveDiscriminator, ProgressiveGenera
 
 from .common import (
     TIME_HEADERS,
-    Column,
     Machine,
     Report,
     Target,
@@ -38,6 +37,7 @@ from .common import (
     seed_runs,
 )
 from .typed import DCGAN_NAME, LATENT_DIM, TypedScores, clock_for, dcgan_along, floor, score
+from .typed import TIMED_COLUMNS as COLUMNS
 
 PHASE_STEPS, FINAL_STEPS, BATCH, SAMPLES = 300, 600, 64, 1000  # lesson 12's run; samples scored
 QUICK_PHASE, QUICK_FINAL, QUICK_BATCH, QUICK_SAMPLES = 2, 3, 16, 50
@@ -48,16 +48,6 @@ PUBLISHED = (
     "1024×1024 (CelebA-HQ); StyleGAN's Table 1 (Karras et al. 2019) measured their growing GAN "
     "at FID 7.79 on CelebA-HQ and 8.04 on FFHQ. No FD at a scale like ours was published."
 )
-
-COLUMNS = [
-    Column("FD", lambda s: s.fd, 1),
-    Column("FD / held-out floor", lambda s: s.fd / s.fd_floor, 1),
-    Column("precision", lambda s: s.precision),
-    Column("recall", lambda s: s.recall),
-    Column("classes (of 10)", lambda s: s.classes_covered, 1),
-    Column("steps", lambda s: s.steps, 0),
-    Column("trained s", lambda s: s.seconds, 0),
-]
 
 
 class StageEnds(Callback):
@@ -170,6 +160,16 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
         ],
     )
     report.notes.append(verdict)
+    for size in SIZES:  # who is ahead at each stage's end, the DCGAN after as much time
+        grown, dcgan = (
+            mean([r.value.fd / r.value.fd_floor for r in per_model[key]])
+            for key in (f"grown {size}", f"DCGAN at {size}")
+        )
+        ahead = "the growing GAN" if grown < dcgan else "the DCGAN"
+        report.notes.append(
+            f"At the end of the {size}×{size} stage: {ahead} is ahead (FD / held-out floor "
+            f"{grown:.1f} against {dcgan:.1f}; each scored at its own size)."
+        )
     for key in ("grown 16", "DCGAN at 16"):
         report.notes += seed_notes(names[key], per_model[key])
     return report

@@ -25,8 +25,19 @@ from gan_course.data import typed_digits
 from gan_course.latent import sample
 from gan_course.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 
+from .common import Column
+
 LATENT_DIM, G_WIDTH, D_WIDTH = 32, 64, 32  # lesson 07's DCGAN
 DCGAN_NAME = "DCGAN 16×16 (lesson 07), same time"
+COLUMNS = [  # of a row of `TypedScores`
+    Column("FD", lambda s: s.fd, 1),
+    Column("FD / held-out floor", lambda s: s.fd / s.fd_floor, 1),
+    Column("precision", lambda s: s.precision),
+    Column("recall", lambda s: s.recall),
+    Column("classes (of 10)", lambda s: s.classes_covered, 1),
+    Column("steps", lambda s: s.steps, 0),
+]
+TIMED_COLUMNS = [*COLUMNS, Column("trained s", lambda s: s.seconds, 0)]
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ import time
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from torch import nn
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from . import viz
 from .data import GaussianMixture
+from .families import progressive
 from .latent import fixed_noise, sample
 from .loop import save_checkpoint
 from .views import NoiseGrid
@@ -235,3 +236,25 @@ class ModeTracker(Callback):
     @property
     def counts(self) -> np.ndarray:
         return np.array(self.rows).reshape(len(self.rows), len(self.mixture.means))  # (T, K)
+
+
+class GrowthSnapshots(Callback):
+    """Keep a growing G's images of one fixed batch of noise at the milestones of its run
+    (`gan_course.families.progressive.milestones`: every phase's end, every fade's middle),
+    enlarged to the full size: `images` is {step: (n, C, S, S)}, `names` {step: "8x8, alpha
+    0.5", ...}. Lesson 12 draws them; its pretrained file keeps them."""
+
+    def __init__(self, n: int = 8, seed: int = 0) -> None:
+        self.n, self.seed = n, seed
+        self.images: dict[int, Tensor] = {}
+
+    def on_train_begin(self, state) -> None:
+        G = state.generator
+        self.names = progressive.milestones(len(G.sizes), state.config)
+        self.z = fixed_noise(self.n, G.latent_dim, self.seed)  # the learner's RNG left alone
+
+    def on_step_end(self, state) -> None:
+        if state.history.step in self.names:
+            self.images[state.history.step] = progressive.grown(
+                sample(state.generator, z=self.z).cpu(), state.generator.sizes[-1]
+            )

@@ -237,6 +237,27 @@ def typed_digits_with_labels(
     return images.clone(), labels.clone()  # copies: the cached tensors stay as they are
 
 
+FACES_SPLITS = {"train": slice(0, 80), "test": slice(80, 100)}
+
+
+def faces(size: int = 16, split: str = "train", flips: bool = False) -> Tensor:
+    """The 100 face crops of scikit-image's `lfw_subset` (Labeled Faces in the Wild), grey:
+    (N, 1, size, size) in [-1, 1], shrunk from 25x25 by averaging (antialiased).
+
+    `split="train"`: the first 80, `"test"`: the last 20 (to measure memorisation), `"all"`:
+    the 100. `flips=True` adds each face mirrored left to right (StyleGAN's augmentation for
+    FFHQ), doubling the set. Bundled with scikit-image: no download.
+    """
+    from skimage.data import lfw_subset
+
+    if split not in {**FACES_SPLITS, "all": None}:
+        raise ValueError(f"split={split!r}; choose one of {[*FACES_SPLITS, 'all']}")
+    crops = torch.from_numpy(lfw_subset()[:100]).float()[:, None]  # (100, 1, 25, 25) in [0, 1]
+    crops = crops if split == "all" else crops[FACES_SPLITS[split]]
+    images = F.interpolate(crops, size=(size, size), mode="area") * 2 - 1
+    return torch.cat([images, images.flip(-1)]) if flips else images
+
+
 @lru_cache(maxsize=1)
 def _typed_glyphs() -> Tensor:
     """Every font's ten digits, blurred: (fonts, 10, 64, 64), ink in [0, 1], each digit's box
@@ -406,6 +427,7 @@ DATASETS = {
     "stacked-digits": StackedDigits,
     "typed-digits": lambda: typed_digits(16),
     "typed-digits32": lambda: typed_digits(32),
+    "faces": lambda: faces(16),
     "mnist": lambda **kw: mnist(**kw),
     "fashion-mnist": lambda **kw: mnist(fashion=True, **kw),
 }

@@ -180,6 +180,25 @@ def make_optimizers(generator, discriminator, config: TrainConfig):
     return g_opt, d_opt
 
 
+def pair_state(generator, discriminator, data, config, optimizers=None) -> TrainState:
+    """The `TrainState` of one generator against one discriminator: `optimizers` (g, d), by
+    default an Adam each with `config.lr` and `config.betas` (the families of lessons 12 and
+    13), the config, and endless batches of `data` on the generator's device."""
+    device = device_of(generator)
+    if optimizers is None:
+        optimizers = [torch.optim.Adam(net.parameters(), lr=config.lr, betas=config.betas)
+                      for net in (generator, discriminator)]  # fmt: skip
+    g_opt, d_opt = optimizers
+    return TrainState(
+        nets={"generator": generator, "discriminator": discriminator},
+        optimizers={"g_optimizer": g_opt, "d_optimizer": d_opt},
+        config=config,
+        data=data,
+        batches=real_batches(data, config.batch_size, device),
+        device=device,
+    )
+
+
 # ------------------------------------------------------------------------------ the switches
 # `d_step` and `g_step` above are the textbook steps of lesson 05. The two below are the same
 # steps with the switches of lessons 06 (label noise, instance noise, weight penalties),
@@ -371,16 +390,8 @@ def train_gan(
     button) ends the run early and keeps everything.
     """
     config = config or TrainConfig()
-    device = device_of(generator)
-    g_opt, d_opt = make_optimizers(generator, discriminator, config)
-    state = TrainState(
-        nets={"generator": generator, "discriminator": discriminator},
-        optimizers={"g_optimizer": g_opt, "d_optimizer": d_opt},
-        config=config,
-        data=data,
-        batches=real_batches(data, config.batch_size, device),
-        device=device,
-    )
+    state = pair_state(generator, discriminator, data, config,
+                       make_optimizers(generator, discriminator, config))  # fmt: skip
     conditional = getattr(generator, "n_classes", None) is not None
     default_d, default_g = default_steps(config, conditional)
     steps = dict(d_step=d_step or default_d, g_step=g_step or default_g)

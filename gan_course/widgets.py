@@ -18,6 +18,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from .latent import latent_directions, sample, slerp
+from .models.stylegan import mix_styles
 from .viz import figure_png, gan_lab_view
 
 
@@ -234,3 +235,97 @@ def snapshot_player(snapshots: dict, real: Tensor, noise: Tensor, size: float = 
 
 
 __all__ += ["SnapshotPlayer", "snapshot_player"]
+
+
+# ---------------------------------------------------------------------------- lesson 13
+
+
+class StyleExplorer(widgets.VBox):
+    """The widget `style_explorer` returns: a style-mixing grid of a `StyleGenerator` with a
+    truncation slider, a choice of which layers the top row gives, and buttons for new latents
+    and new noise.
+
+    The top row shows `n` sources A, the left column `n` sources B; the image in row i, column j
+    takes the first `crossover` layers' styles (the coarse ones) from A_j and the rest from B_i.
+    Truncation moves every w towards `w_avg` first (psi from 1 to 0; past 0, to the far side of
+    it; past 1, further out than w itself). "new noise" redraws only the noise planes:
+    what changes then is what the noise controls.
+    """
+
+    CROSSOVERS = {  # the lesson's generator: 2 style layers at each of 4x4, 8x8, 16x16
+        "coarse (4x4) from the top row": 2,
+        "coarse and middle (4x4, 8x8) from the top row": 4,
+        "only the finest layer from the left column": 5,
+    }
+
+    def __init__(self, generator: nn.Module, n: int = 4, seed: int = 0, size: int = 480) -> None:
+        self.generator, self.n, self.size = generator, n, size
+        self.rng = torch.Generator().manual_seed(seed)  # its own RNG: the notebook's is untouched
+        style = {"description_width": "initial"}
+        self.psi = widgets.FloatSlider(  # below 0: the far side of w_avg (StyleGAN's Figure 8)
+            1.0, min=-1.0, max=1.5, step=0.05, description="truncation psi", style=style
+        )
+        self.crossover = widgets.Dropdown(
+            options=list(self.CROSSOVERS.items()), value=2, description="mixing", style=style
+        )
+        self.new_latents = widgets.Button(description="new latents", icon="refresh")
+        self.new_noise = widgets.Button(description="new noise", icon="random")
+        self.image = widgets.Image(format="png")
+        self.psi.observe(lambda _: self.render(), names="value")
+        self.crossover.observe(lambda _: self.render(), names="value")
+        self.new_latents.on_click(lambda _: self.draw_latents())
+        self.new_noise.on_click(lambda _: self.draw_noise())
+        controls = widgets.HBox([self.psi, self.crossover, self.new_latents, self.new_noise])
+        super().__init__([controls, self.image])
+        self.draw_latents(render=False)
+        self.draw_noise()
+
+    def draw_latents(self, render: bool = True) -> None:
+        """Fresh sources: n latents for the top row (A), n for the left column (B)."""
+        self.z_a, self.z_b = torch.randn(2, self.n, self.generator.latent_dim, generator=self.rng)
+        if render:
+            self.render()
+
+    def draw_noise(self) -> None:
+        """Fresh noise planes, the same for every image of the grid."""
+        self.noise = self.generator.make_noise(1, generator=self.rng)
+        self.render()
+
+    @torch.no_grad()
+    def grid(self) -> Tensor:
+        """The (n + 1) x (n + 1) grid of images, a blank corner top left: (n+1)^2 images."""
+        G, n, psi = self.generator, self.n, self.psi.value
+        device = G.w_avg.device
+        was_training = G.training
+        G.eval()
+        try:
+            w_a = G.styles(self.z_a.to(device), truncation=psi)[:, 0]  # (n, w_dim)
+            w_b = G.styles(self.z_b.to(device), truncation=psi)[:, 0]
+            noise = [plane.expand(n, -1, -1, -1) for plane in self.noise]
+            top = G.synthesis(w_a[:, None].expand(-1, G.n_styles, -1), noise)  # (n, C, S, S)
+            rows = [torch.cat([-torch.ones_like(top[:1]), top])]  # the blank corner, then A
+            for i in range(n):
+                w_row = w_b[i : i + 1].expand(n, -1)
+                mixed = G.synthesis(mix_styles(w_a, w_row, self.crossover.value, G.n_styles), noise)
+                w_left = w_b[i : i + 1, None].expand(-1, G.n_styles, -1)
+                left = G.synthesis(w_left, [plane[:1] for plane in noise])  # B_i itself
+                rows.append(torch.cat([left, mixed]))
+            return torch.cat(rows).cpu()
+        finally:
+            G.train(was_training)
+
+    def render(self) -> None:
+        from torchvision.utils import make_grid
+
+        grid = make_grid(self.grid(), nrow=self.n + 1, padding=1, pad_value=1.0)
+        self.image.value = image_png(grid, self.size)
+
+
+def style_explorer(generator: nn.Module, n: int = 4, seed: int = 0, size: int = 480):
+    """A style-mixing grid with a truncation slider and buttons for new latents and new noise,
+    for a `gan_course.models.stylegan.StyleGenerator` (lesson 13). Display the result as the
+    last expression of a cell."""
+    return StyleExplorer(generator, n, seed, size)
+
+
+__all__ += ["StyleExplorer", "style_explorer"]

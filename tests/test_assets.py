@@ -40,6 +40,7 @@ from gan_course.models.dcgan import DCGANGenerator
 from gan_course.models.lapgan import LAPGANGenerator
 from gan_course.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_course.models.progan import ProgressiveGenerator
+from gan_course.models.stylegan import StyleGenerator
 from gan_course.train import TrainConfig, train_gan
 
 from .conftest import REPO
@@ -71,6 +72,10 @@ def lapgan_generator():  # lesson 11's, every level of it
 
 def progressive_generator():  # lesson 12's, every stage of it
     return ProgressiveGenerator(latent_dim=32, image_size=16, widths=(32, 32, 16))
+
+
+def style_generator():  # lesson 13's, for both of its runs
+    return StyleGenerator(latent_dim=32, w_dim=32, mapping_layers=4, image_size=16)
 
 
 # ------------------------------------------------------------------------------ the files
@@ -205,6 +210,18 @@ def test_progressive_generator_scores_as_lesson_12_measures_it():
     assert all(images.shape == (10, 1, 16, 16) for images in progression.values())
 
 
+def test_stylegan_generators_keep_lesson_13s_promises():
+    G = load_pretrained("stylegan_digits_13.pt", style_generator(), "cpu")
+    assert G.w_avg.abs().sum() > 0  # the average w of training came with the weights
+    ok, measured = make_weights.judge_typed(G, limit=38)  # tighter than the judge's 50
+    assert ok, measured
+    assert pretrained_history("stylegan_digits_13.pt").step == 1200
+    faces_G = load_pretrained("stylegan_faces_13.pt", style_generator(), "cpu")
+    ok, measured = make_weights.judge_faces(faces_G)
+    assert ok, measured
+    assert pretrained_history("stylegan_faces_13.pt").step == 600
+
+
 # ------------------------------------------------------------------------------ refusals
 
 
@@ -267,6 +284,8 @@ def test_make_weights_lists_the_shipped_files_and_repeats_itself_byte_for_byte(t
         "conditional_concat_10.pt": conditional_generator,
         "lapgan_digits_11.pt": lapgan_generator,
         "progressive_digits_12.pt": progressive_generator,
+        "stylegan_digits_13.pt": style_generator,
+        "stylegan_faces_13.pt": style_generator,
     }
     for name in LESSON_FILES:  # a few steps of each recipe, twice
         first = make_weights.make(name, tmp_path / "a", steps=4)
@@ -296,8 +315,9 @@ PRETRAINED_LESSONS = {  # lesson -> what each of its training cells prints with 
     "10_conditional_gans": ["step 800:", "step 800:"],  # the projection run, the concatenation run
     "11_lapgan": ["step 1500:"],
     "12_progressive_growing": ["step 1800:"],
+    "13_stylegan": ["step 1200:", "step 600:"],  # the digits, the faces
 }
-TRAINERS = ("train_gan", "train_lapgan", "train_progressive")  # what a training cell may call
+TRAINERS = ("train_gan", "train_lapgan", "train_progressive", "train_stylegan")  # what they call
 REFUSE_TRAINING = f"""\
 def _refuse_training(*args, **kwargs):
     raise AssertionError("a training cell trained with PRETRAINED on")

@@ -31,6 +31,7 @@ COLUMNS = {
     "conditional": ["method", "classified as asked %", "worst class %", "s / run", "CPU s / run"],
     "lapgan": TYPED,
     "progressive": TYPED,
+    "stylegan": TYPED,
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],

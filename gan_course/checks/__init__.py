@@ -1,8 +1,8 @@
 """Auto-checks for the exercise notebooks: `from gan_course.checks import check_d_loss`.
 
 One module per exercise, named by its notebook (`generator.py` for `ex02_generator.ipynb` ...
-`progressive_growing.py` for `ex12_progressive_growing.ipynb`), all re-exported here; `core.py`
-holds the machinery and the helpers they share.
+`stylegan.py` for `ex13_stylegan.ipynb`), all re-exported here; `core.py` holds the machinery
+and the helpers they share.
 
 Each `check_*` takes your function or class, tries it on fixed inputs against the course's
 reference, and either prints one line starting with ✔ or raises `CheckFailed` with what it
@@ -19,6 +19,7 @@ from . import (
     losses,
     progressive_growing,
     questions,
+    stylegan,
     training_dynamics,
     training_loop,
     wasserstein,
@@ -40,6 +41,7 @@ from .lapgan import *  # noqa: F403
 from .losses import *  # noqa: F403
 from .progressive_growing import *  # noqa: F403
 from .questions import *  # noqa: F403
+from .stylegan import *  # noqa: F403
 from .training_dynamics import *  # noqa: F403
 from .training_loop import *  # noqa: F403
 from .wasserstein import *  # noqa: F403
@@ -58,6 +60,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     conditional_gans,
     lapgan,
     progressive_growing,
+    stylegan,
     questions,
 )
 __all__ = [

@@ -67,6 +67,9 @@ ERROR_HINTS = (
 )
 
 
+KEPT_HINT = "don't modify the input (no -=, /=, .sub_() or .unsqueeze_()): build new tensors"
+
+
 class CheckFailed(AssertionError):
     """A check found a mistake. The message teaches: what, expected, got, hint."""
 
@@ -339,6 +342,13 @@ class Check:
             if same(stale, after)
             else step_hint,
         )
+
+    def expect_kept(self, given, original, what: str, hint: str = KEPT_HINT) -> None:
+        """The tensor the learner's code was given (`given`) still equals the copy kept before
+        the call (`original`): nothing was changed in place. `what` names it, e.g. "the images
+        you gave laplacian_pyramid(...)"."""
+        self.expect(torch.equal(given, original), f"{what}, after the call", "unchanged",
+                    "changed in place", hint)  # fmt: skip
 
     def expect_untouched(self, who: str, before, net, step: str, hint: str) -> None:
         """`net`'s parameters are still `before` after the `step` step."""

@@ -30,16 +30,6 @@ def _tensor(c: Check, got, call: str, shape) -> Tensor:
     return got
 
 
-def _expect_input_kept(c: Check, given: Tensor, original: Tensor, call: str) -> None:
-    c.expect(
-        torch.equal(given, original),
-        f"the tensor you gave {call}, after the call",
-        "unchanged",
-        "changed in place",
-        hint="don't modify the input (no /=, *= or .div_()): build a new tensor",
-    )
-
-
 # ------------------------------------------------------------------------------ 1 pixel norm
 
 PIXEL_CASES = ((5, 8, 4, 4), (3, 16, 8, 8), (6, 32))  # (N, C, H, W) maps, and (N, C) vectors
@@ -76,7 +66,7 @@ def check_pixel_norm(fn) -> None:
             call = f"pixel_norm(x of shape {tuple(shape)})"
             given = x.clone()
             got = _tensor(c, c.call(fn, given), call, shape)
-            _expect_input_kept(c, given, x, call)
+            c.expect_kept(given, x, f"the tensor you gave {call}")
             c.expect(
                 bool(torch.isfinite(got).all()),
                 f"{call} where every feature of a pixel is 0",
@@ -145,7 +135,7 @@ def check_minibatch_stddev(fn) -> None:
             else:
                 hint = "append one feature map: torch.cat([x, stat.expand(n, 1, h, w)], dim=1)"
             c.expect_shape(got, (n, channels + 1, h, w), f"the shape of {call}", hint=hint)
-            _expect_input_kept(c, given.detach(), x, call)
+            c.expect_kept(given.detach(), x, f"the tensor you gave {call}")
             c.expect(
                 not _close(got[:, 1:], x, 1e-5, 1e-4),
                 f"where {call} puts the new map",
@@ -295,8 +285,8 @@ def check_fade_in(fn) -> None:
                 f"the shape of {call}",
                 hint="the old image is half the size: double(old) before blending",
             )
-            _expect_input_kept(c, kept[0], old, call)
-            _expect_input_kept(c, kept[1], new, call)
+            c.expect_kept(kept[0], old, f"the tensor you gave {call}")
+            c.expect_kept(kept[1], new, f"the tensor you gave {call}")
             up = models.double(old)
             bilinear = F.interpolate(old, scale_factor=2, mode="bilinear", align_corners=False)
             what = {0.0: " (at alpha = 0: the old network's image, doubled)", 1.0: " (at alpha "
@@ -339,7 +329,7 @@ def check_real_at(fn) -> None:
                 hint="halve the images until they have the stage's size; the size is a "
                 "parameter, not always 16 or 8",
             )
-            _expect_input_kept(c, given, images, call)
+            c.expect_kept(given, images, f"the tensor you gave {call}")
             small = images
             while small.shape[-1] > size:
                 small = models.halve(small)

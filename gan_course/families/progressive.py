@@ -25,17 +25,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import losses
-from ..callbacks import Callback
-from ..data import real_batches
-from ..latent import fixed_noise, sample
 from ..loop import History, TrainState, fit, stop_if_diverged
 from ..models.progan import double, halve
-from ..runtime import device_of
+from ..train import pair_state
 
 
 @dataclass
@@ -143,19 +139,7 @@ def make_progressive_state(
         raise ValueError(f"G grows through {generator.sizes}, D through {discriminator.sizes}")
     if images.shape[-1] != generator.sizes[-1]:
         raise ValueError(f"images must be {generator.sizes[-1]} pixels, got {images.shape}")
-    device = device_of(generator)
-
-    def adam(net: nn.Module) -> torch.optim.Optimizer:
-        return torch.optim.Adam(net.parameters(), lr=config.lr, betas=config.betas)
-
-    return TrainState(
-        nets={"generator": generator, "discriminator": discriminator},
-        optimizers={"g_optimizer": adam(generator), "d_optimizer": adam(discriminator)},
-        config=config,
-        data=images,
-        batches=real_batches(images, config.batch_size, device),
-        device=device,
-    )
+    return pair_state(generator, discriminator, images, config)
 
 
 def train_progressive(
@@ -196,23 +180,3 @@ def milestones(stages: int, config: ProgressiveConfig) -> dict[int, str]:
             out[step + phase.steps] = f"{size}x{size}" + (" stable" if phase.stage else "")
         step += phase.steps
     return out
-
-
-class GrowthSnapshots(Callback):
-    """Keep G's images of one fixed batch of noise at the `milestones` of a run, enlarged to the
-    full size: `images` is {step: (n, C, S, S)}, `names` {step: "8x8, alpha 0.5", ...}."""
-
-    def __init__(self, n: int = 8, seed: int = 0) -> None:
-        self.n, self.seed = n, seed
-        self.images: dict[int, Tensor] = {}
-
-    def on_train_begin(self, state) -> None:
-        G = state.generator
-        self.names = milestones(len(G.sizes), state.config)
-        self.z = fixed_noise(self.n, G.latent_dim, self.seed)  # the learner's RNG left alone
-
-    def on_step_end(self, state) -> None:
-        if state.history.step in self.names:
-            self.images[state.history.step] = grown(
-                sample(state.generator, z=self.z).cpu(), state.generator.sizes[-1]
-            )

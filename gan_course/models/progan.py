@@ -63,16 +63,27 @@ class EqualizedConv2d(nn.Module):
 
 
 class EqualizedLinear(nn.Module):
-    """A fully connected layer with the equalised learning rate (see `EqualizedConv2d`)."""
+    """A fully connected layer with the equalised learning rate (see `EqualizedConv2d`).
 
-    def __init__(self, n_in: int, n_out: int, gain: float = math.sqrt(2)) -> None:
+    `lr_mul` slows the layer down by that factor (StyleGAN's mapping network uses 0.01): the
+    stored numbers are 1 / lr_mul times larger and scaled back at run time, so Adam's steps of
+    about lr move the weight used by lr * lr_mul. `bias_init` is the bias's starting value."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        gain: float = math.sqrt(2),
+        lr_mul: float = 1.0,
+        bias_init: float = 0.0,
+    ) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(n_out, n_in))  # N(0, 1)
-        self.bias = nn.Parameter(torch.zeros(n_out))
-        self.scale = gain / math.sqrt(n_in)
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) / lr_mul)  # N(0, 1) / lr_mul
+        self.bias = nn.Parameter(torch.full((n_out,), bias_init / lr_mul))
+        self.scale, self.lr_mul = gain / math.sqrt(n_in) * lr_mul, lr_mul
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight * self.scale, self.bias)
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
 
 
 class PixelNorm(nn.Module):

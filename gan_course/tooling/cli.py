@@ -53,7 +53,7 @@ def doctor() -> int:
     if runtime.thread_warning():
         print(f"             {runtime.thread_warning()}")
     print(f"FAST mode    {'on' if runtime.is_fast() else 'off'} ({runtime.FAST_ENV})")
-    loading = "on: lessons 05, 07, 10, 11, 12 load"
+    loading = "on: lessons 05, 07, 10 to 13 load"
     pretrained = loading if runtime.use_pretrained() else "off: lessons train"
     print(f"pretrained   {pretrained} ({runtime.PRETRAINED_ENV})")
     try:
