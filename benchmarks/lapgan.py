@@ -89,7 +89,8 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
     }
     held_out = floor(n)
     rows = [
-        [f"held-out typed digits ({n})", f"{held_out:.1f}", "1.0", "–", "–", "–", "–", "–", "–"],
+        [f"held-out typed digits ({n})", f"{held_out:.1f}", "1.0"]
+        + ["–"] * (len(COLUMNS) - 2 + len(TIME_HEADERS)),
         *[our_row(names[key], model_runs, COLUMNS) for key, model_runs in per_model.items()],
     ]
     fds = {key: [r.value.fd for r in model_runs] for key, model_runs in per_model.items()}
