@@ -59,8 +59,7 @@ def training_styles(generator: nn.Module, n: int, mixing: float, device) -> Tens
     w2 = generator.mapping(generator.sample_noise(n, device))
     crossover = torch.randint(1, layers, (n, 1, 1), device=device)
     crossover = torch.where(torch.rand(n, 1, 1, device=device) < mixing, crossover, layers)
-    layer = torch.arange(layers, device=device)[None, :, None]
-    return torch.where(layer < crossover, w1[:, None], w2[:, None])  # as `mix_styles`, per sample
+    return mix_styles(w1, w2, crossover, layers)  # a crossover (n, 1, 1) per sample
 
 
 def stylegan_step(state: TrainState) -> dict:

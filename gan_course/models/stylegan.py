@@ -74,7 +74,8 @@ def truncate(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
 
 def mix_styles(w1: Tensor, w2: Tensor, crossover: int, n_layers: int) -> Tensor:
     """Per-layer styles (N, n_layers, w_dim) from two latents (N, w_dim): layers before
-    `crossover` (the coarse ones) take w1, the rest (the fine ones) w2."""
+    `crossover` (the coarse ones) take w1, the rest (the fine ones) w2. `crossover` may also be
+    a tensor (N, 1, 1), one crossover per sample (training's style mixing)."""
     layer = torch.arange(n_layers, device=w1.device)[None, :, None]  # (1, L, 1)
     return torch.where(layer < crossover, w1[:, None], w2[:, None])
 
