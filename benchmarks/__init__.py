@@ -29,6 +29,7 @@ SUITES = (
     "lapgan",
     "progressive",
     "stylegan",
+    "superres",
     "speed",
     "grading",
     "threads",

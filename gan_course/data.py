@@ -7,6 +7,9 @@ Two kinds of data, one interface for training (`gan_course.train.train_gan` take
 * a *dataset*: a tensor of images `(N, 1, H, W)` in [-1, 1]: scikit-learn's handwritten digits
   (bundled, 8x8 or 16x16), or MNIST / FashionMNIST through torchvision when you ask for a download.
 
+Lesson 14 also uses *photographs*: scikit-image's bundled ones, by name (`photo`; `PHOTOS` lists
+its training and test sets), as uint8 pixels.
+
 `load_dataset(name)` reaches all of them by name; `DATASETS` lists the names. `real_batches`
 turns either kind (or a pair of tensors: images and labels, sources and targets) into the
 endless stream of batches a training step draws from.
@@ -256,6 +259,89 @@ def faces(size: int = 16, split: str = "train", flips: bool = False) -> Tensor:
     crops = crops if split == "all" else crops[FACES_SPLITS[split]]
     images = F.interpolate(crops, size=(size, size), mode="area") * 2 - 1
     return torch.cat([images, images.flip(-1)]) if flips else images
+
+
+# ---------------------------------------------------------------------------- translation pairs
+
+
+def inpainting_pairs(
+    images: Tensor, mask_size: int = 6, seed: int = 0
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Inpainting (pix2pix, lesson 15): each image with a `mask_size` square blanked out.
+
+    images (N, C, H, W) in [-1, 1] -> sources (the square set to the background, -1), targets
+    (a copy of `images`) and masks (N, 1, H, W), True on the blanked square, for measuring the
+    repair there (`metrics.masked_psnr`). Each square sits at its own random place, anywhere
+    it fits whole. Seeded with a generator of its own: the learner's RNG and `images` are
+    left as they are.
+    """
+    n, _, height, width = images.shape
+    if not 0 < mask_size <= min(height, width):
+        raise ValueError(f"mask_size={mask_size} does not fit images of {height}x{width}")
+    rng = torch.Generator().manual_seed(seed)
+    top = torch.randint(height - mask_size + 1, (n, 1, 1, 1), generator=rng)  # (N, 1, 1, 1)
+    left = torch.randint(width - mask_size + 1, (n, 1, 1, 1), generator=rng)
+    rows, cols = torch.arange(height).view(1, 1, -1, 1), torch.arange(width).view(1, 1, 1, -1)
+    inside_rows = (rows >= top) & (rows < top + mask_size)  # (N, 1, H, 1)
+    inside_cols = (cols >= left) & (cols < left + mask_size)  # (N, 1, 1, W)
+    masks = (inside_rows & inside_cols).to(images.device)  # (N, 1, H, W) by broadcasting
+    sources = images.masked_fill(masks, -1.0)  # a new tensor; the mask spans every channel
+    return sources, images.clone(), masks
+
+
+def denoising_pairs(images: Tensor, std: float = 0.5, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Denoising (pix2pix, lesson 15): images (N, C, H, W) in [-1, 1] -> sources, targets.
+
+    Sources: the images plus Gaussian noise of standard deviation `std` (the range is 2 wide),
+    clamped back to [-1, 1]; targets: a copy of the images. Seeded with a generator of its
+    own: the learner's RNG and `images` are left as they are.
+    """
+    rng = torch.Generator().manual_seed(seed)
+    noise = torch.randn(images.shape, generator=rng).to(images.device)  # drawn on the CPU
+    return (images + std * noise).clamp(-1, 1), images.clone()
+
+
+def unpaired_digits(
+    split: str = "train", n_typed: int | None = None
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """The two domains of CycleGAN in lesson 15: (typed, labels), (handwritten, labels).
+
+    Domain A: `typed_digits_with_labels(16, split, n_typed)` (6,000 in "train", 1,000 in
+    "test"; sharp, thin strokes). Domain B: the bundled handwritten digits at 16x16,
+    `digits_with_labels(16, split)` (1,438 in "train", 359 in "test"), which are 8x8 scans
+    enlarged, so blurred, with thick strokes. Images (N, 1, 16, 16) in [-1, 1], labels (N,).
+    Nothing pairs them: the labels are only for measuring (does a translated 3 still read 3?).
+    """
+    return typed_digits_with_labels(16, split, n_typed), digits_with_labels(16, split)
+
+
+PHOTOS = {  # scikit-image's bundled photographs (no download): lesson 14's
+    "train": ("astronaut", "rocket", "stereo_motorcycle", "coins", "clock", "brick", "grass",
+              "gravel", "moon"),
+    "test": ("chelsea", "camera", "coffee"),  # as in the course's bicubic reference numbers
+}  # fmt: skip
+
+
+def photo(name: str, multiple: int = 4) -> Tensor:
+    """One of scikit-image's bundled photographs, as it ships: uint8 (C, H, W), C = 3 (colour)
+    or 1 (grey), cropped at the bottom and right to a multiple of `multiple` pixels, so that
+    it shrinks by that factor exactly (chelsea, 300x451, becomes 300x448).
+
+    `PHOTOS` lists the names lesson 14 trains and tests on; `data.cat()` is chelsea itself,
+    so it is not among them.
+    """
+    import skimage.data
+
+    names = [*PHOTOS["train"], *PHOTOS["test"]]
+    if name not in names:
+        raise ValueError(f"unknown photo {name!r}; valid names are: {', '.join(names)}")
+    pixels = getattr(skimage.data, name)()
+    if name == "stereo_motorcycle":
+        pixels = pixels[0]  # (left, right, disparity): the left view
+    image = torch.from_numpy(pixels.copy())
+    image = image[..., :3].permute(2, 0, 1) if image.dim() == 3 else image[None]  # (C, H, W)
+    h, w = image.shape[1] // multiple * multiple, image.shape[2] // multiple * multiple
+    return image[:, :h, :w].contiguous()
 
 
 @lru_cache(maxsize=1)

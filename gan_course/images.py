@@ -18,13 +18,22 @@ invertible, whatever $d$ and $u$ are, as long as the same $u$ serves both ways:
 $I_k = u(I_{k+1}) + h_k$, from the coarsest level up (`reconstruct`). Lists are ordered from
 the finest level (index 0, full size) to the coarsest (index K), as in the paper.
 
-Every function takes images `(N, C, H, W)` with H and W divisible by 2 at every level.
+Every pyramid function takes images `(N, C, H, W)` with H and W divisible by 2 at every level.
+
+**Photographs** (lesson 14) come as uint8 `(C, H, W)`, C = 3 or 1. `resize_bicubic` is PIL's
+bicubic filter, the one super-resolution papers' tables use (MATLAB's `imresize` is close to it):
+it shrinks with an antialiasing filter as wide as the shrink, and enlarges with Keys' cubic.
+Super-resolution is measured on the **luma** Y of ITU-R BT.601 (`luma`), in the "studio" range
+16-235, as those tables are; a grey photograph's luma is its grey value. `chroma` gives the two
+colour channels Cb, Cr, and `to_rgb` puts Y, Cb, Cr back together.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import Tensor
 
 BLUR_KERNEL = (1.0, 3.0, 3.0, 1.0)  # binomial weights of `downsample`, divided by their sum 8
@@ -82,3 +91,55 @@ def reconstruct(pyramid: list[Tensor]) -> Tensor:
     for band in reversed(pyramid[:-1]):
         image = upsample(image) + band
     return image
+
+
+# ------------------------------------------------------------------------------ photographs
+# ITU-R BT.601 for RGB in [0, 1], the rows giving Y, Cb, Cr in 0..255 (plus `_OFFSET`)
+_YCBCR = torch.tensor(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]
+)
+_OFFSET = torch.tensor([16.0, 128.0, 128.0])
+
+
+def _check_photo(image: Tensor) -> None:
+    if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] not in (1, 3):
+        shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise ValueError(f"a photograph is a tensor (C, H, W) with C = 1 or 3, got {shape}")
+
+
+def resize_bicubic(image: Tensor, size: tuple[int, int]) -> Tensor:
+    """PIL's bicubic resize of a uint8 photograph (C, H, W) to `size` = (h, w): uint8 (C, h, w)."""
+    _check_photo(image)
+    if image.dtype != torch.uint8:
+        raise ValueError(f"resize_bicubic takes uint8 pixels (0..255), got {image.dtype}")
+    pixels = image.permute(1, 2, 0).numpy()  # (H, W, C): PIL's layout
+    pil = Image.fromarray(pixels[..., 0] if image.shape[0] == 1 else pixels)
+    out = np.asarray(pil.resize((size[1], size[0]), Image.BICUBIC))  # PIL sizes are (w, h)
+    return torch.from_numpy(out.copy()).reshape(size[0], size[1], -1).permute(2, 0, 1)
+
+
+def luma(image: Tensor) -> Tensor:
+    """The luma Y (1, H, W), float, of a photograph (C, H, W) with pixels in 0..255: BT.601's
+    16-235 for colour, the grey value itself for grey."""
+    _check_photo(image)
+    pixels = image.float()
+    if image.shape[0] == 1:
+        return pixels
+    return torch.einsum("c,chw->hw", _YCBCR[0], pixels / 255)[None] + _OFFSET[0]
+
+
+def chroma(image: Tensor) -> Tensor:
+    """Cb and Cr (2, H, W), float, of a colour photograph (3, H, W) with pixels in 0..255."""
+    _check_photo(image)
+    ycbcr = torch.einsum("kc,chw->khw", _YCBCR[1:], image.float() / 255)
+    return ycbcr + _OFFSET[1:, None, None]
+
+
+def to_rgb(y: Tensor, cbcr: Tensor | None = None) -> Tensor:
+    """Luma (1, H, W) and chroma (2, H, W) back to RGB: uint8 (3, H, W); without chroma, the
+    grey image uint8 (1, H, W)."""
+    if cbcr is None:
+        return y.round().clamp(0, 255).to(torch.uint8)
+    ycbcr = torch.cat([y, cbcr]) - _OFFSET[:, None, None]  # (3, H, W)
+    rgb = torch.einsum("ck,khw->chw", torch.linalg.inv(_YCBCR), ycbcr) * 255
+    return rgb.round().clamp(0, 255).to(torch.uint8)

@@ -21,6 +21,10 @@ counts when its count is non-zero, 2,500 samples logged.)
 `digit_scores` computes them all against the bundled digits' train split, next to the floor a
 held-out real set reaches; `stacked_mode_stats` is PacGAN's stacked-MNIST count of 1,000 modes.
 `gradient_norms` measures a critic's slope between real and fake points (lesson 09).
+
+**Photographs** (lesson 14, super-resolution): PSNR and SSIM on the luma with the border
+cropped, as super-resolution tables give them (scikit-image's implementations), and a sharpness
+statistic (the mean Sobel gradient), which PSNR cannot see.
 """
 
 from __future__ import annotations
@@ -242,6 +246,54 @@ def memorisation(fake: Tensor, train: Tensor, test: Tensor) -> Memorisation:
     return Memorisation(ratio, near_copies, fake_nn, test_nn)
 
 
+# ------------------------------------------------------------------------------ super-resolution
+# Super-resolution tables (SRCNN onwards, SRGAN's among them) measure the luma Y (0..255, see
+# `gan_course.images.luma`) with a border of `scale` pixels cropped away, where every method
+# must guess beyond the image. PSNR and SSIM are scikit-image's.
+
+
+def _luma_pixels(y: Tensor, border: int):
+    """(1, H, W) or (H, W) luma -> a float64 array (H - 2b, W - 2b), clipped to 0..255."""
+    y = y.detach().cpu().double().squeeze(0)
+    if y.dim() != 2:
+        raise ValueError(f"luma must be (1, H, W) or (H, W), got {tuple(y.shape)}")
+    return y.clamp(0, 255)[border : y.shape[0] - border, border : y.shape[1] - border].numpy()
+
+
+def psnr_y(image: Tensor, truth: Tensor, border: int = 4) -> float:
+    r"""Peak signal-to-noise ratio in dB, $10 \log_{10}(255^2 / \mathrm{MSE})$, of a luma
+    image against the true one (both (1, H, W), 0..255), `border` pixels cropped."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    return float(
+        peak_signal_noise_ratio(_luma_pixels(truth, border), _luma_pixels(image, border),
+                                data_range=255)
+    )  # fmt: skip
+
+
+def ssim_y(image: Tensor, truth: Tensor, border: int = 4) -> float:
+    """Structural similarity (Wang et al. 2004; 7x7 windows, scikit-image's defaults) of a
+    luma image against the true one (both (1, H, W), 0..255), `border` pixels cropped."""
+    from skimage.metrics import structural_similarity
+
+    return float(
+        structural_similarity(_luma_pixels(truth, border), _luma_pixels(image, border),
+                              data_range=255)
+    )  # fmt: skip
+
+
+def sharpness(y: Tensor, border: int = 4) -> float:
+    """How much fine detail a luma image (1, H, W) has: the mean magnitude of its Sobel
+    gradient (grey levels a pixel), `border` pixels cropped. Blur lowers it; noise and made-up
+    texture raise it. Compare with the true image's: the ratio is 1 when the detail is as
+    strong as in the truth (not necessarily in the right places: PSNR says that)."""
+    from skimage.filters import sobel
+
+    return float(
+        sobel(_luma_pixels(y, 0))[border : -border or None, border : -border or None].mean()
+    )
+
+
 # ------------------------------------------------------------------------------ a critic's slope
 
 
@@ -398,3 +450,37 @@ def label_accuracy(
     per_class = per_class_accuracy(classifier, images.to(judge), labels.to(judge), n_classes)
     classifier.train(was_training)
     return LabelAccuracy(per_class.mean().item(), tuple(per_class.tolist()))
+
+
+# ------------------------------------------------------------------------------ translation
+
+
+def masked_psnr(output: Tensor, target: Tensor, mask: Tensor, data_range: float = 2.0) -> Tensor:
+    r"""PSNR in dB on the masked pixels only, one per image: (N,) on the CPU.
+
+    $$\mathrm{PSNR} = 10 \log_{10} \frac{R^2}{\mathrm{MSE}}, \quad \mathrm{MSE} =
+    \frac{\sum_{\text{masked}} (\text{output} - \text{target})^2}{\#\text{masked}},$$
+    with $R$ = `data_range` = 2 for images in [-1, 1]. Images (N, C, H, W); `mask` (N, 1 or
+    C, H, W), True (or 1) where to measure, such as the square `data.inpainting_pairs` blanked:
+    the pixels left as they were would flatter the score. `.mean()` of the result is the mean
+    over images, as restoration papers report it, not the PSNR of the pooled error. A perfect
+    repair gives `inf`, an image with an empty mask `nan`.
+    """
+    output, target = output.detach().float().cpu(), target.detach().float().cpu()
+    weight = mask.detach().float().cpu().expand_as(output)  # (N, C, H, W): 1 where measured
+    squared = ((output - target) ** 2 * weight).flatten(1).sum(1)  # (N,)
+    mse = squared / weight.flatten(1).sum(1)  # (N,): mean over the masked pixels only
+    return 10 * torch.log10(data_range**2 / mse)
+
+
+def label_kept(translated: Tensor, labels: Tensor, classifier=None) -> float:
+    """The fraction of `translated` images (N, 1, 16, 16) the course's digit classifier reads as
+    their source's label (N,): does a translated 3 still read 3? Chance is about 0.1."""
+    return (predict_digits(translated, classifier) == labels.cpu()).float().mean().item()
+
+
+def cycle_error(g_ab: nn.Module, g_ba: nn.Module, images: Tensor) -> float:
+    r"""Mean $|G_{BA}(G_{AB}(a)) - a|$ over images `a` (N, C, H, W) of domain A: how well the
+    round trip returns them (0: exactly). Both generators run in eval mode (`latent.sample`)."""
+    round_trip = sample(g_ba, inputs=sample(g_ab, inputs=images))  # (N, C, H, W)
+    return (round_trip.cpu() - images.cpu()).abs().mean().item()

@@ -9,9 +9,11 @@ tests and nbval can run it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 from matplotlib.figure import Figure  # not pyplot: nothing to close, nothing shown
 from PIL import Image
@@ -329,3 +331,140 @@ def style_explorer(generator: nn.Module, n: int = 4, seed: int = 0, size: int = 
 
 
 __all__ += ["StyleExplorer", "style_explorer"]
+
+
+def photo_png(image: Tensor, scale: int = 1) -> bytes:
+    """A uint8 photograph (C, H, W), C = 1 or 3, as PNG bytes, enlarged `scale` times with sharp
+    pixels (nearest neighbour: what you see is each pixel, not a smoothing of them)."""
+    array = image.permute(1, 2, 0).numpy()  # (H, W, C)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    if scale != 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Magnifier(widgets.VBox):
+    """The widget `magnifier` returns: a photograph with a square window you drag over it (or
+    move with the x and y sliders), and that window in every version of the photograph side by
+    side, enlarged with sharp pixels.
+
+    `pictures` maps a photograph's name to its versions, name -> uint8 (C, H, W), all the same
+    size except a version called "small", which is `scale` times smaller and shown enlarged by
+    repeating each pixel. The first full-size version that is called "truth" (or else the last
+    one) is the picture you drag the window over.
+    """
+
+    def __init__(self, pictures: dict, window: int = 40, zoom: int = 4, width: int = 448,
+                 scale: int = 4) -> None:  # fmt: skip
+        from ipycanvas import Canvas  # the picture you drag the window over
+
+        self.pictures, self.window, self.zoom, self.scale = pictures, window, zoom, scale
+        self.width, self.dragging = width, False
+        style = {"description_width": "initial"}
+        self.photo = widgets.Dropdown(options=list(pictures), description="photograph", style=style)
+        self.x = widgets.IntSlider(0, min=0, description="x", continuous_update=True)
+        self.y = widgets.IntSlider(0, min=0, description="y", continuous_update=True)
+        self.canvas = Canvas(width=width, height=width)
+        self.canvas.on_mouse_down(self._press)
+        self.canvas.on_mouse_move(self._drag)
+        self.canvas.on_mouse_up(self._release)
+        self.views = widgets.HBox()
+        self.photo.observe(lambda _: self.show_photo(), names="value")
+        self.x.observe(lambda _: self.render(), names="value")
+        self.y.observe(lambda _: self.render(), names="value")
+        hint = widgets.HTML("drag the square over the photograph, or move the sliders")
+        controls = widgets.HBox([self.photo, self.x, self.y])
+        super().__init__([controls, hint, self.canvas, self.views])
+        self.show_photo()
+
+    @property
+    def versions(self) -> dict:
+        return self.pictures[self.photo.value]
+
+    @property
+    def base(self) -> Tensor:
+        full = {k: v for k, v in self.versions.items() if k != "small"}
+        return full.get("truth", list(full.values())[-1])  # uint8 (C, H, W)
+
+    @property
+    def ratio(self) -> float:
+        return self.width / self.base.shape[2]  # canvas pixels a photograph's pixel
+
+    def show_photo(self) -> None:
+        """Put the chosen photograph on the canvas, the window in its middle."""
+        h, w = self.base.shape[1:]
+        self.canvas.height = round(h * self.ratio)
+        self.x.max, self.y.max = w - self.window, h - self.window
+        with self.hold():
+            self.x.value, self.y.value = (w - self.window) // 2, (h - self.window) // 2
+        self.render()
+
+    @contextlib.contextmanager
+    def hold(self):
+        """Change both sliders without rendering after each."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+
+    def crops(self) -> dict:
+        """Every version's window, uint8 (C, window, window): the "small" one enlarged first."""
+        x, y, s = self.x.value, self.y.value, self.window
+        out = {}
+        for name, picture in self.versions.items():
+            if name == "small":  # each small pixel repeated scale x scale times
+                picture = picture.repeat_interleave(self.scale, 1).repeat_interleave(self.scale, 2)
+            out[name] = picture[:, y : y + s, x : x + s]
+        return out
+
+    def render(self) -> None:
+        if getattr(self, "_held", False):
+            return
+        from ipycanvas import hold_canvas
+
+        base = self.base
+        picture = Image.open(io.BytesIO(photo_png(base))).convert("RGB")
+        picture = picture.resize((self.width, self.canvas.height), Image.BILINEAR)
+        r = self.ratio
+        with hold_canvas():
+            self.canvas.put_image_data(np.asarray(picture), 0, 0)
+            self.canvas.stroke_style, self.canvas.line_width = "#ffcc00", 2
+            self.canvas.stroke_rect(self.x.value * r, self.y.value * r, self.window * r,
+                                    self.window * r)  # fmt: skip
+        tiles = []
+        for name, crop in self.crops().items():
+            image = widgets.Image(value=photo_png(crop, self.zoom), format="png")
+            tiles.append(widgets.VBox([widgets.Label(name), image]))
+        self.views.children = tiles
+
+    def move_to(self, cx: float, cy: float) -> None:
+        """Centre the window on canvas point (cx, cy)."""
+        r, half = self.ratio, self.window // 2
+        with self.hold():
+            self.x.value = min(max(round(cx / r) - half, 0), self.x.max)
+            self.y.value = min(max(round(cy / r) - half, 0), self.y.max)
+        self.render()
+
+    def _press(self, cx, cy) -> None:
+        self.dragging = True
+        self.move_to(cx, cy)
+
+    def _drag(self, cx, cy) -> None:
+        if self.dragging:
+            self.move_to(cx, cy)
+
+    def _release(self, cx, cy) -> None:
+        self.dragging = False
+
+
+def magnifier(pictures: dict, window: int = 40, zoom: int = 4, width: int = 448) -> Magnifier:
+    """A magnifier to drag over photographs and compare versions of them side by side (lesson
+    14: the small image, bicubic, SRResNet, SRGAN, the truth). `pictures`: photograph name ->
+    {version name -> uint8 (C, H, W)}; see `Magnifier`. Display it as a cell's last expression."""
+    return Magnifier(pictures, window, zoom, width)
+
+
+__all__ += ["Magnifier", "magnifier"]

@@ -40,6 +40,7 @@ from gan_course.models.dcgan import DCGANGenerator
 from gan_course.models.lapgan import LAPGANGenerator
 from gan_course.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_course.models.progan import ProgressiveGenerator
+from gan_course.models.srgan import FeatureNet, SRResNet
 from gan_course.models.stylegan import StyleGenerator
 from gan_course.train import TrainConfig, train_gan
 
@@ -47,7 +48,11 @@ from .conftest import REPO
 
 LESSON_FILES = list(make_weights.RECIPES)  # the one table of what ships
 SHIPPED = make_weights.NAMES
-NETS = {"lapgan_digits_11.pt": {"generator", "d8", "d16"}}  # a D a level; the others: G and D
+NETS = {  # the others: G and D
+    "lapgan_digits_11.pt": {"generator", "d8", "d16"},  # a D a level
+    "srresnet_photos_14.pt": {"generator"},  # trained on a pixel loss: no D
+    "srgan_photos_14.pt": {"generator", "discriminator", "features"},  # and the content loss's
+}
 
 
 def ring_generator():  # lesson 05's networks
@@ -222,6 +227,21 @@ def test_stylegan_generators_keep_lesson_13s_promises():
     assert pretrained_history("stylegan_faces_13.pt").step == 600
 
 
+def test_super_resolution_generators_keep_lesson_14s_promises():
+    G = load_pretrained("srresnet_photos_14.pt", SRResNet(), "cpu")
+    ok, measured = make_weights.judge_srresnet(G)
+    assert ok, measured
+    assert pretrained_history("srresnet_photos_14.pt").step == make_weights.SR_STEPS["srresnet"]
+    G_gan = load_pretrained("srgan_photos_14.pt", SRResNet(), "cpu")
+    ok, measured = make_weights.judge_srgan(G_gan)  # sharper than the SRResNet, lower PSNR
+    assert ok, measured
+    history = pretrained_history("srgan_photos_14.pt")
+    assert history.step == make_weights.SR_STEPS["srgan"]
+    assert {"content", "g_adv", "d_real", "d_fake"} <= set(history.keys())
+    features = load_pretrained("srgan_photos_14.pt", FeatureNet(), "cpu", key="features")
+    assert not features.training
+
+
 # ------------------------------------------------------------------------------ refusals
 
 
@@ -286,6 +306,8 @@ def test_make_weights_lists_the_shipped_files_and_repeats_itself_byte_for_byte(t
         "progressive_digits_12.pt": progressive_generator,
         "stylegan_digits_13.pt": style_generator,
         "stylegan_faces_13.pt": style_generator,
+        "srresnet_photos_14.pt": SRResNet,
+        "srgan_photos_14.pt": SRResNet,
     }
     for name in LESSON_FILES:  # a few steps of each recipe, twice
         first = make_weights.make(name, tmp_path / "a", steps=4)
@@ -316,8 +338,12 @@ PRETRAINED_LESSONS = {  # lesson -> what each of its training cells prints with 
     "11_lapgan": ["step 1500:"],
     "12_progressive_growing": ["step 1800:"],
     "13_stylegan": ["step 1200:", "step 600:"],  # the digits, the faces
+    "14_super_resolution": ["step 800:", "step 300:"],  # SRResNet, SRGAN
 }
-TRAINERS = ("train_gan", "train_lapgan", "train_progressive", "train_stylegan")  # what they call
+TRAINERS = (  # what they call
+    "train_gan", "train_lapgan", "train_progressive", "train_stylegan", "train_srresnet",
+    "train_srgan", "train_feature_net",
+)  # fmt: skip
 REFUSE_TRAINING = f"""\
 def _refuse_training(*args, **kwargs):
     raise AssertionError("a training cell trained with PRETRAINED on")

@@ -32,6 +32,7 @@ COLUMNS = {
     "lapgan": TYPED,
     "progressive": TYPED,
     "stylegan": TYPED,
+    "superres": ["method", "chelsea PSNR", "camera PSNR", "coffee PSNR", "chelsea SSIM"],
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],

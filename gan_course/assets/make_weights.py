@@ -30,10 +30,20 @@ from torch import nn
 
 from .. import runtime
 from ..callbacks import Callback, GrowthSnapshots
-from ..data import digit_images, faces, ring_of_8, typed_digits
+from ..data import PHOTOS, digit_images, faces, ring_of_8, typed_digits
 from ..families.lapgan import LapganConfig, train_lapgan
 from ..families.progressive import ProgressiveConfig, train_progressive
 from ..families.stylegan import StyleGANConfig, train_stylegan
+from ..families.superres import (
+    SRGANConfig,
+    SRResNetConfig,
+    patch_pairs,
+    sr_photo,
+    super_resolve,
+    train_feature_net,
+    train_srgan,
+    train_srresnet,
+)
 from ..latent import sample
 from ..loop import checkpoint_payload
 from ..metrics import (
@@ -44,15 +54,18 @@ from ..metrics import (
     load_digits_classifier,
     memorisation,
     predict_digits,
+    psnr_y,
+    sharpness,
 )
 from ..models.conditional import ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from ..models.lapgan import LAPGANGenerator, lapgan_discriminators
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..models.progan import ProgressiveDiscriminator, ProgressiveGenerator
+from ..models.srgan import FeatureNet, SRDiscriminator, SRResNet
 from ..models.stylegan import StyleGenerator
 from ..train import TrainConfig, train_gan
-from . import ASSETS_DIR, record_checksum, remake_command, train_classifier
+from . import ASSETS_DIR, load_pretrained, record_checksum, remake_command, train_classifier
 
 # ------------------------------------------------------------------------------ recording a run
 
@@ -230,6 +243,39 @@ def stylegan_faces_13(steps: int = 600, seed: int = 0):
     return G, record.payload("stylegan_faces_13.pt")
 
 
+SR_STEPS = {"srresnet": 800, "features": 200, "srgan": 300}  # lesson 14's budget(full=...)
+
+
+def srresnet_photos_14(steps: int = SR_STEPS["srresnet"], seed: int = 0):
+    """Lesson 14, "SRResNet": a 4-block SRResNet on 4,000 patch pairs of the nine training
+    photographs, L1 loss. The pairs draw nothing from the global RNG; the lesson reseeds."""
+    pairs = patch_pairs(PHOTOS["train"], 4000, seed=0)
+    runtime.seed_everything(seed)
+    G = SRResNet()
+    record = RecordRun()
+    train_srresnet(G, pairs, SRResNetConfig(steps=steps), callbacks=[record])
+    return G, record.payload("srresnet_photos_14.pt")
+
+
+def srgan_photos_14(steps: int = SR_STEPS["srgan"], seed: int = 0):
+    """Lesson 14, "SRGAN": the feature network trained on the training photographs, then SRGAN
+    from lesson 14's SRResNet (remade first; a smoke run of `steps` shortens all three). The
+    file keeps the feature network as its net "features"."""
+    lesson = steps == SR_STEPS["srgan"]
+    srresnet, _ = srresnet_photos_14(SR_STEPS["srresnet"] if lesson else steps, seed)
+    pairs = patch_pairs(PHOTOS["train"], 4000, seed=0)
+    runtime.seed_everything(seed + 1)  # the lesson's SRGAN cell reseeds with 1
+    features = FeatureNet()
+    train_feature_net(features, steps=SR_STEPS["features"] if lesson else steps, seed=seed)
+    G, D = copy.deepcopy(srresnet), SRDiscriminator()
+    record = RecordRun()
+    train_srgan(G, D, features, pairs, SRGANConfig(steps=steps), callbacks=[record])
+    contents = record.payload("srgan_photos_14.pt")
+    contents["nets"]["features"] = features.state_dict()
+    contents["hparams"]["features"] = None
+    return G, contents
+
+
 # ------------------------------------------------------------------------------ the promises
 # What a class demo with the shipped weights must show, as each lesson describes its full run
 # (the lessons print their own measured values; these are the floors the weights must clear).
@@ -303,6 +349,41 @@ def judge_faces(G) -> tuple[bool, str]:
     return copied.ratio <= 1.5, f"median distance ratio {copied.ratio:.2f}"
 
 
+def _sr_scores(G) -> dict:
+    """Lesson 14's test photographs: name -> (PSNR gain over bicubic in dB, sharpness ratio)."""
+    scores = {}
+    for name in PHOTOS["test"]:
+        p = sr_photo(name)
+        out = super_resolve(G.cpu(), p.small)
+        gain = psnr_y(out, p.truth) - psnr_y(p.bicubic, p.truth)
+        scores[name] = (gain, sharpness(out) / sharpness(p.truth))
+    return scores
+
+
+def _sr_report(scores: dict) -> str:
+    return ", ".join(f"{n} {g:+.2f} dB, sharpness {s:.2f}" for n, (g, s) in scores.items())
+
+
+def judge_srresnet(G) -> tuple[bool, str]:
+    # lesson 14: above bicubic on every test photograph, by a decibel on camera and coffee
+    # (chelsea, mostly smooth fur and background, gains about half a decibel)
+    scores = _sr_scores(G)
+    ok = all(g >= 0.3 for g, _ in scores.values())
+    ok = ok and scores["camera"][0] >= 1.0 and scores["coffee"][0] >= 1.0
+    return ok, _sr_report(scores)
+
+
+def judge_srgan(G) -> tuple[bool, str]:
+    # lesson 14: the perception-distortion trade: sharper than SRResNet's lesson run (sharpness
+    # ratio 0.6-0.7) on every test photograph, at a lower PSNR
+    # the SRResNet it started from, made first (`NAMES`)
+    srresnet = _sr_scores(load_pretrained("srresnet_photos_14.pt", SRResNet(), "cpu"))
+    scores = _sr_scores(G)
+    ok = all(scores[n][1] >= srresnet[n][1] + 0.1 and scores[n][0] < srresnet[n][0]
+             for n in scores)  # fmt: skip
+    return ok, f"{_sr_report(scores)} (SRResNet: {_sr_report(srresnet)})"
+
+
 @dataclass(frozen=True)
 class Recipe:
     make: Callable  # (steps, seed) -> (generator, payload)
@@ -318,6 +399,8 @@ RECIPES = {  # the one table of the weights the course ships (tests hold checksu
     "progressive_digits_12.pt": Recipe(progressive_digits_12, judge_progressive),
     "stylegan_digits_13.pt": Recipe(stylegan_digits_13, judge_stylegan),
     "stylegan_faces_13.pt": Recipe(stylegan_faces_13, judge_faces),
+    "srresnet_photos_14.pt": Recipe(srresnet_photos_14, judge_srresnet),
+    "srgan_photos_14.pt": Recipe(srgan_photos_14, judge_srgan),
 }
 NAMES = ["digits_classifier.pt", *RECIPES]  # and the judge of lesson 08 (train_classifier)
 

@@ -20,6 +20,7 @@ from . import (
     progressive_growing,
     questions,
     stylegan,
+    super_resolution,
     training_dynamics,
     training_loop,
     wasserstein,
@@ -42,6 +43,7 @@ from .losses import *  # noqa: F403
 from .progressive_growing import *  # noqa: F403
 from .questions import *  # noqa: F403
 from .stylegan import *  # noqa: F403
+from .super_resolution import *  # noqa: F403
 from .training_dynamics import *  # noqa: F403
 from .training_loop import *  # noqa: F403
 from .wasserstein import *  # noqa: F403
@@ -61,6 +63,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     lapgan,
     progressive_growing,
     stylegan,
+    super_resolution,
     questions,
 )
 __all__ = [

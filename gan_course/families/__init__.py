@@ -7,6 +7,10 @@ The classic GAN of lessons 05-10 lives in `gan_course.train` (`gan_step`, `Train
   pyramid, sampled coarse to fine (lesson 11);
 * `progressive`: progressive growing (Karras et al. 2018): both networks grown 4x4 -> 8x8 ->
   16x16, each new block faded in, with WGAN-GP (lesson 12);
+* `stylegan`: StyleGAN's training (Karras et al. 2019): the logistic loss with lazy R1, style
+  mixing, the average w for truncation (lesson 13);
+* `superres`: super-resolution (Ledig et al. 2017): SRResNet on a pixel loss, then SRGAN with a
+  content loss on a frozen feature network and an adversarial term, on photographs (lesson 14);
 * `paired`: image-to-image translation with pairs (pix2pix, Isola et al. 2017): G(x) against
   the target y, with an L1 term;
 * `cycle`: unpaired translation (CycleGAN, Zhu et al. 2017): two generators, two

@@ -39,6 +39,7 @@ class PairedConfig:
     lr: float = 2e-4  # Adam, both networks (Isola et al. 2017)
     betas: tuple[float, float] = (0.5, 0.999)
     l1_weight: float = 100.0  # lambda: the L1 term's weight against the adversarial one
+    adversarial_weight: float = 1.0  # 0: G learns from L1 alone (the paper's "L1" baseline)
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
@@ -63,7 +64,7 @@ def paired_step(state: TrainState) -> dict:
     state.g_optimizer.zero_grad()
     adversarial = losses.g_loss_nonsaturating(D(source, fake))  # -log D(x, G(x))
     l1 = F.l1_loss(fake, target)  # mean |y - G(x)|
-    g_loss = adversarial + config.l1_weight * l1
+    g_loss = config.adversarial_weight * adversarial + config.l1_weight * l1
     g_loss.backward()  # also fills D's .grad; the next D step clears it
     state.g_optimizer.step()
     return {**metrics, "g_loss": g_loss.item(), "g_adv": adversarial.item(), "l1": l1.item()}
