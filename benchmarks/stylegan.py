@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import statistics
 from functools import partial
 
 from gan_course import runtime
@@ -192,6 +193,13 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
             Target("truncation ψ = 0.5: recall lost against ψ = 1", recall_loss, 0.0),
         ],
     )
+    gap = abs(mean(fds["F"]) - mean(fds["A"]))
+    spread = max(statistics.stdev(fds[k]) for k in ("F", "A")) if len(runs) > 1 else 0.0
+    if gap < spread:
+        verdict += (
+            f" The gap in FD ({gap:.1f}) is smaller than the seeds' spread (a standard deviation "
+            f"of up to {spread:.1f}): {plural(len(runs), 'seed')} do not tell the two rows apart."
+        )
     report.notes.append(verdict)
     for key in ("F", "A", "DCGAN"):
         report.notes += seed_notes(NAMES[key], per_model[key])
