@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import losses
-from ..data import PHOTOS, photo
+from ..data import PHOTOS, photo, real_batches
 from ..images import chroma, luma, resize_bicubic, to_rgb
 from ..loop import History, TrainState, fit, stop_if_diverged
 from ..runtime import device_of
@@ -63,7 +63,7 @@ class SRPhoto:
     truth: Tensor  # (1, H, W): the original's luma
     small: Tensor  # (1, H/4, W/4): the luma of the bicubic-shrunk colour image
     bicubic: Tensor  # (1, H, W): the luma of that small image enlarged by bicubic
-    small_rgb: Tensor  # uint8 (C, H/4, W/4): what the network is given, in colour
+    small_rgb: Tensor  # uint8 (C, H/4, W/4): the small photograph itself, in colour
     bicubic_chroma: Tensor | None  # (2, H, W), None for grey photographs
 
 
@@ -165,8 +165,6 @@ def train_srresnet(
     """Train `generator` on `pairs` (small, large) from `patch_pairs` through `loop.fit`."""
     config = config or SRResNetConfig()
     device = device_of(generator)
-    from ..data import real_batches
-
     state = TrainState(
         nets={"generator": generator},
         optimizers={"g_optimizer": torch.optim.Adam(generator.parameters(), lr=config.lr)},
