@@ -26,11 +26,22 @@ from .viz import figure_png, gan_lab_view
 
 def image_png(image: Tensor, size: int = 192) -> bytes:
     """One image (C, H, W) in [-1, 1] as PNG bytes, enlarged to `size` pixels with sharp pixels."""
-    array = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
-    array = array.permute(1, 2, 0).numpy()  # (H, W, C)
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    scale = max(1, size // max(picture.size))
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    pixels = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
+    return photo_png(pixels, max(1, size // max(pixels.shape[1:])))
+
+
+def _picture(image: Tensor) -> Image.Image:
+    """A uint8 image (C, H, W), C = 1 or 3, as a PIL image."""
+    array = image.permute(1, 2, 0).numpy()  # (H, W, C): PIL's layout
+    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+
+
+def photo_png(image: Tensor, scale: int = 1) -> bytes:
+    """A uint8 image (C, H, W), C = 1 or 3, as PNG bytes, enlarged `scale` times with sharp
+    pixels (nearest neighbour: what you see is each pixel, not a smoothing of them)."""
+    picture = _picture(image)
+    if scale != 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -333,18 +344,6 @@ def style_explorer(generator: nn.Module, n: int = 4, seed: int = 0, size: int = 
 __all__ += ["StyleExplorer", "style_explorer"]
 
 
-def photo_png(image: Tensor, scale: int = 1) -> bytes:
-    """A uint8 photograph (C, H, W), C = 1 or 3, as PNG bytes, enlarged `scale` times with sharp
-    pixels (nearest neighbour: what you see is each pixel, not a smoothing of them)."""
-    array = image.permute(1, 2, 0).numpy()  # (H, W, C)
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 class Magnifier(widgets.VBox):
     """The widget `magnifier` returns: a photograph with a square window you drag over it (or
     move with the x and y sliders), and that window in every version of the photograph side by
@@ -393,11 +392,24 @@ class Magnifier(widgets.VBox):
         return self.width / self.base.shape[2]  # canvas pixels a photograph's pixel
 
     def show_photo(self) -> None:
-        """Put the chosen photograph on the canvas, the window in its middle."""
+        """Put the chosen photograph on the canvas, the window in its middle. What does not
+        change while the window moves is made here once: the canvas picture, every version at
+        full size, a tile for each."""
         h, w = self.base.shape[1:]
         self.canvas.height = round(h * self.ratio)
-        self.x.max, self.y.max = w - self.window, h - self.window
+        base = _picture(self.base).convert("RGB")
+        base = base.resize((self.width, self.canvas.height), Image.BILINEAR)
+        self.canvas_pixels = np.asarray(base)  # (height, width, 3), bilinear
+        self.full = {  # name -> uint8 (C, H, W): "small" with each pixel repeated scale x scale
+            name: picture.repeat_interleave(self.scale, 1).repeat_interleave(self.scale, 2)
+            if name == "small" else picture
+            for name, picture in self.versions.items()
+        }  # fmt: skip
+        self.tiles = {name: widgets.Image(format="png") for name in self.full}
+        self.views.children = [widgets.VBox([widgets.Label(name), image])
+                               for name, image in self.tiles.items()]  # fmt: skip
         with self.hold():
+            self.x.max, self.y.max = w - self.window, h - self.window
             self.x.value, self.y.value = (w - self.window) // 2, (h - self.window) // 2
         self.render()
 
@@ -413,32 +425,22 @@ class Magnifier(widgets.VBox):
     def crops(self) -> dict:
         """Every version's window, uint8 (C, window, window): the "small" one enlarged first."""
         x, y, s = self.x.value, self.y.value, self.window
-        out = {}
-        for name, picture in self.versions.items():
-            if name == "small":  # each small pixel repeated scale x scale times
-                picture = picture.repeat_interleave(self.scale, 1).repeat_interleave(self.scale, 2)
-            out[name] = picture[:, y : y + s, x : x + s]
-        return out
+        return {name: picture[:, y : y + s, x : x + s] for name, picture in self.full.items()}
 
     def render(self) -> None:
+        """Draw the window on the canvas and show it in every version."""
         if getattr(self, "_held", False):
             return
         from ipycanvas import hold_canvas
 
-        base = self.base
-        picture = Image.open(io.BytesIO(photo_png(base))).convert("RGB")
-        picture = picture.resize((self.width, self.canvas.height), Image.BILINEAR)
         r = self.ratio
         with hold_canvas():
-            self.canvas.put_image_data(np.asarray(picture), 0, 0)
+            self.canvas.put_image_data(self.canvas_pixels, 0, 0)
             self.canvas.stroke_style, self.canvas.line_width = "#ffcc00", 2
             self.canvas.stroke_rect(self.x.value * r, self.y.value * r, self.window * r,
                                     self.window * r)  # fmt: skip
-        tiles = []
         for name, crop in self.crops().items():
-            image = widgets.Image(value=photo_png(crop, self.zoom), format="png")
-            tiles.append(widgets.VBox([widgets.Label(name), image]))
-        self.views.children = tiles
+            self.tiles[name].value = photo_png(crop, self.zoom)
 
     def move_to(self, cx: float, cy: float) -> None:
         """Centre the window on canvas point (cx, cy)."""
