@@ -38,6 +38,7 @@ from ..families.superres import (
     SRGANConfig,
     SRResNetConfig,
     patch_pairs,
+    score,
     sr_photo,
     super_resolve,
     train_feature_net,
@@ -54,8 +55,6 @@ from ..metrics import (
     load_digits_classifier,
     memorisation,
     predict_digits,
-    psnr_y,
-    sharpness,
 )
 from ..models.conditional import ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
@@ -354,9 +353,8 @@ def _sr_scores(G) -> dict:
     scores = {}
     for name in PHOTOS["test"]:
         p = sr_photo(name)
-        out = super_resolve(G.cpu(), p.small)
-        gain = psnr_y(out, p.truth) - psnr_y(p.bicubic, p.truth)
-        scores[name] = (gain, sharpness(out) / sharpness(p.truth))
+        ours = score(super_resolve(G.cpu(), p.small), p)
+        scores[name] = (ours.psnr - score(p.bicubic, p).psnr, ours.sharpness)
     return scores
 
 
