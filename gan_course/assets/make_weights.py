@@ -38,7 +38,6 @@ from ..families.superres import (
     SRGANConfig,
     SRResNetConfig,
     patch_pairs,
-    score,
     sr_photo,
     super_resolve,
     train_feature_net,
@@ -55,6 +54,8 @@ from ..metrics import (
     load_digits_classifier,
     memorisation,
     predict_digits,
+    psnr_y,
+    sharpness,
 )
 from ..models.conditional import ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
@@ -353,8 +354,9 @@ def _sr_scores(G) -> dict:
     scores = {}
     for name in PHOTOS["test"]:
         p = sr_photo(name)
-        ours = score(super_resolve(G.cpu(), p.small), p)
-        scores[name] = (ours.psnr - score(p.bicubic, p).psnr, ours.sharpness)
+        out = super_resolve(G.cpu(), p.small)
+        gain = psnr_y(out, p.truth) - psnr_y(p.bicubic, p.truth)
+        scores[name] = (gain, sharpness(out) / sharpness(p.truth))
     return scores
 
 
