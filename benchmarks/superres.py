@@ -33,7 +33,7 @@ from gan_course.families.superres import (
     train_srgan,
     train_srresnet,
 )
-from gan_course.metrics import psnr_y, sharpness, ssim_y
+from gan_course.metrics import sr_score
 from gan_course.models.srgan import FeatureNet, SRDiscriminator, SRResNet
 
 from .common import (
@@ -63,25 +63,22 @@ NAMES = {
 
 @dataclass(frozen=True)
 class SRScores:
-    """One method on the test photographs: name -> PSNR (dB), SSIM, sharpness / the truth's."""
+    """One method on the test photographs: photograph name -> `metrics.SRScore`."""
 
-    psnr: dict
-    ssim: dict
-    sharpness: dict
+    photos: dict
 
     def __str__(self) -> str:
-        return ", ".join(
-            f"{n} {self.psnr[n]:.2f} dB / {self.ssim[n]:.3f} / {self.sharpness[n]:.2f}"
-            for n in self.psnr
-        )
+        cells = [f"{n} {s.psnr:.2f} dB / {s.ssim:.3f} / {s.sharpness:.2f}"
+                 for n, s in self.photos.items()]  # fmt: skip
+        return ", ".join(cells)
 
 
-def score(outputs: dict, photos: dict) -> SRScores:
-    """Scores of `outputs` (name -> luma (1, H, W)) against the truths of `photos`."""
-    psnr = {n: psnr_y(outputs[n], p.truth) for n, p in photos.items()}
-    ssim = {n: ssim_y(outputs[n], p.truth) for n, p in photos.items()}
-    sharp = {n: sharpness(outputs[n]) / sharpness(p.truth) for n, p in photos.items()}
-    return SRScores(psnr, ssim, sharp)
+def scores(generator, photos: dict) -> SRScores:
+    """Every photograph of `photos` (name -> `SRPhoto`) enlarged by `generator` (None: by
+    bicubic), scored against its truth."""
+    enlarged = {n: p.bicubic if generator is None else super_resolve(generator, p.small)
+                for n, p in photos.items()}  # fmt: skip
+    return SRScores({n: sr_score(enlarged[n], p.truth) for n, p in photos.items()})
 
 
 def train_all(steps: dict, n_pairs: int, seed: int) -> dict[str, SRScores]:
@@ -95,8 +92,8 @@ def train_all(steps: dict, n_pairs: int, seed: int) -> dict[str, SRScores]:
     srresnet = SRResNet().to(device)
     train_srresnet(srresnet, pairs, SRResNetConfig(steps=steps["srresnet"]))
     results = {
-        "bicubic": score({n: p.bicubic for n, p in photos.items()}, photos),
-        "SRResNet": score({n: super_resolve(srresnet, p.small) for n, p in photos.items()}, photos),
+        "bicubic": scores(None, photos),
+        "SRResNet": scores(srresnet, photos),
     }
     variants = (("SRGAN", True, 1e-3), ("SRGAN random", False, 1e-3), ("content only", True, 0.0))
     for key, trained, adversarial in variants:
@@ -107,14 +104,16 @@ def train_all(steps: dict, n_pairs: int, seed: int) -> dict[str, SRScores]:
         G, D = copy.deepcopy(srresnet), SRDiscriminator().to(device)
         config = SRGANConfig(steps=steps["srgan"], adversarial_weight=adversarial)
         train_srgan(G, D, features, pairs, config)
-        results[key] = score({n: super_resolve(G, p.small) for n, p in photos.items()}, photos)
+        results[key] = scores(G, photos)
     return results
 
 
 def columns() -> list[Column]:
-    cols = [Column(f"{n} PSNR", lambda s, n=n: s.psnr[n]) for n in PHOTOS["test"]]
-    cols += [Column(f"{n} SSIM", lambda s, n=n: s.ssim[n], 3) for n in PHOTOS["test"]]
-    cols += [Column("sharpness (mean of 3)", lambda s: mean(list(s.sharpness.values())))]
+    cols = [Column(f"{n} PSNR", lambda s, n=n: s.photos[n].psnr) for n in PHOTOS["test"]]
+    cols += [Column(f"{n} SSIM", lambda s, n=n: s.photos[n].ssim, 3) for n in PHOTOS["test"]]
+    cols.append(
+        Column("sharpness (mean of 3)", lambda s: mean([p.sharpness for p in s.photos.values()]))
+    )
     return cols
 
 
@@ -132,12 +131,15 @@ def run(seeds: int = 3, quick: bool = False) -> Report:
         *[our_row(NAMES[key], model_runs, cols) for key, model_runs in per_model.items()],
     ]
 
-    def per_photo(key: str, read) -> dict:
-        """Mean over the seeds, per test photograph."""
-        return {n: mean([read(r.value)[n] for r in per_model[key]]) for n in PHOTOS["test"]}
+    def per_photo(key: str, field: str) -> dict:
+        """Mean over the seeds of one `SRScore` field, per test photograph."""
+        values = [
+            [getattr(r.value.photos[n], field) for r in per_model[key]] for n in PHOTOS["test"]
+        ]
+        return dict(zip(PHOTOS["test"], map(mean, values), strict=True))
 
-    psnr = {key: per_photo(key, lambda s: s.psnr) for key in NAMES}
-    sharp = {key: per_photo(key, lambda s: s.sharpness) for key in NAMES}
+    psnr = {key: per_photo(key, "psnr") for key in NAMES}
+    sharp = {key: per_photo(key, "sharpness") for key in NAMES}
     targets = [
         Target(
             f"SRResNet − bicubic on {n} (mean of {plural(len(runs), 'seed')})",

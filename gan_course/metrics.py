@@ -294,6 +294,20 @@ def sharpness(y: Tensor, border: int = 4) -> float:
     )
 
 
+class SRScore(NamedTuple):
+    """How close a luma image comes to the original (`sr_score`)."""
+
+    psnr: float  # dB, `psnr_y`
+    ssim: float  # `ssim_y`
+    sharpness: float  # `sharpness` over the original's: 1, as much fine detail
+
+
+def sr_score(image: Tensor, truth: Tensor, border: int = 4) -> SRScore:
+    """PSNR, SSIM and sharpness of a luma image (1, H, W), 0..255, against the true one."""
+    return SRScore(psnr_y(image, truth, border), ssim_y(image, truth, border),
+                   sharpness(image, border) / sharpness(truth, border))  # fmt: skip
+
+
 # ------------------------------------------------------------------------------ a critic's slope
 
 

@@ -54,8 +54,7 @@ from ..metrics import (
     load_digits_classifier,
     memorisation,
     predict_digits,
-    psnr_y,
-    sharpness,
+    sr_score,
 )
 from ..models.conditional import ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from ..models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
@@ -354,9 +353,8 @@ def _sr_scores(G) -> dict:
     scores = {}
     for name in PHOTOS["test"]:
         p = sr_photo(name)
-        out = super_resolve(G.cpu(), p.small)
-        gain = psnr_y(out, p.truth) - psnr_y(p.bicubic, p.truth)
-        scores[name] = (gain, sharpness(out) / sharpness(p.truth))
+        ours = sr_score(super_resolve(G.cpu(), p.small), p.truth)
+        scores[name] = (ours.psnr - sr_score(p.bicubic, p.truth).psnr, ours.sharpness)
     return scores
 
 

@@ -37,6 +37,7 @@ from torch import Tensor, nn
 from .. import losses
 from ..data import PHOTOS, photo, real_batches
 from ..images import chroma, luma, resize_bicubic, to_rgb
+from ..latent import sample
 from ..loop import History, TrainState, fit, stop_if_diverged
 from ..runtime import device_of
 from ..train import d_step, pair_state
@@ -101,16 +102,10 @@ def patch_pairs(names: Sequence[str], n: int, patch: int = 16, seed: int = 0):
     return to_unit(torch.stack(small)), to_unit(torch.stack(large))
 
 
-@torch.no_grad()
 def super_resolve(generator: nn.Module, small: Tensor) -> Tensor:
     """The generator's enlargement of a luma image (1, h, w), 0..255: luma (1, 4h, 4w),
-    0..255, computed in eval mode on the generator's device (then put back as it was)."""
-    was_training = generator.training
-    generator.eval()
-    try:
-        out = generator(to_unit(small)[None].to(device_of(generator)))[0].cpu()
-    finally:
-        generator.train(was_training)
+    0..255, computed by `latent.sample` (eval mode, no gradients, the generator's device)."""
+    out = sample(generator, inputs=to_unit(small)[None])[0].cpu()  # (1, 4h, 4w) in [-1, 1]
     return from_unit(out).clamp(0, 255)
 
 
