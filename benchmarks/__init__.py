@@ -30,6 +30,8 @@ SUITES = (
     "progressive",
     "stylegan",
     "superres",
+    "pix2pix",
+    "cyclegan",
     "speed",
     "grading",
     "threads",

@@ -209,7 +209,7 @@ def typed_digits(size: int = 16, split: str = "train", n: int | None = None) -> 
 
 
 def typed_digits_with_labels(
-    size: int = 16, split: str = "train", n: int | None = None
+    size: int = 16, split: str = "train", n: int | None = None, fill_frame: bool = False
 ) -> tuple[Tensor, Tensor]:
     """Typed digits and their labels: images (N, 1, size, size) in [-1, 1], labels (N,).
 
@@ -221,6 +221,10 @@ def typed_digits_with_labels(
     Unlike the bundled handwritten digits, whose 16x16 version is an enlarged 8x8 one, these
     have real detail at 16 and 32 pixels. Made in code from the fonts, seeded, the same on
     every machine; computed once per session (about a second), then served from memory.
+
+    The typed digits fill about three quarters of the frame's height, the handwritten ones all
+    of it. `fill_frame=True` enlarges every image by one fixed rule, its centre 26x26 of 32
+    (where the ink is) shrunk to `size` by averaging: the ink then spans about 14 of 16 rows.
     """
     if size not in TYPED_SIZES:
         raise ValueError(f"typed digits come at size 16 or 32, not {size}")
@@ -235,6 +239,8 @@ def typed_digits_with_labels(
         if not 0 < n <= len(labels):
             raise ValueError(f"n={n}: the {split} split has {len(labels)} typed digits")
         images, labels = images[:n], labels[:n]
+    if fill_frame:  # the centre 26x26, shrunk by area averaging: a new tensor
+        return F.interpolate(images[..., 3:29, 3:29], size=size, mode="area"), labels.clone()
     if size == 16:
         images = F.avg_pool2d(images, 2)  # (N, 1, 16, 16): each pixel the mean of 2x2
     return images.clone(), labels.clone()  # copies: the cached tensors stay as they are
@@ -265,15 +271,17 @@ def faces(size: int = 16, split: str = "train", flips: bool = False) -> Tensor:
 
 
 def inpainting_pairs(
-    images: Tensor, mask_size: int = 6, seed: int = 0
+    images: Tensor, mask_size: int = 6, seed: int = 0, fill: float = 0.0
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Inpainting (pix2pix, lesson 15): each image with a `mask_size` square blanked out.
 
-    images (N, C, H, W) in [-1, 1] -> sources (the square set to the background, -1), targets
-    (a copy of `images`) and masks (N, 1, H, W), True on the blanked square, for measuring the
-    repair there (`metrics.masked_psnr`). Each square sits at its own random place, anywhere
-    it fits whole. Seeded with a generator of its own: the learner's RNG and `images` are
-    left as they are.
+    images (N, C, H, W) in [-1, 1] -> sources (the square set to `fill`), targets (a copy of
+    `images`) and masks (N, 1, H, W), True on the blanked square, for measuring the repair
+    there (`metrics.masked_psnr`). Each square sits at its own random place, anywhere it fits
+    whole. The default fill, mid-grey (0), is neither ink (1) nor paper (-1), so the hole shows
+    in the image itself; painted as paper (`fill=-1`) it would hide where to repair (lesson 15
+    measured the difference: about 1.6 dB on the hole). Seeded with a generator of its own: the
+    learner's RNG and `images` are left as they are.
     """
     n, _, height, width = images.shape
     if not 0 < mask_size <= min(height, width):
@@ -285,7 +293,7 @@ def inpainting_pairs(
     inside_rows = (rows >= top) & (rows < top + mask_size)  # (N, 1, H, 1)
     inside_cols = (cols >= left) & (cols < left + mask_size)  # (N, 1, 1, W)
     masks = (inside_rows & inside_cols).to(images.device)  # (N, 1, H, W) by broadcasting
-    sources = images.masked_fill(masks, -1.0)  # a new tensor; the mask spans every channel
+    sources = images.masked_fill(masks, fill)  # a new tensor; the mask spans every channel
     return sources, images.clone(), masks
 
 
@@ -302,17 +310,18 @@ def denoising_pairs(images: Tensor, std: float = 0.5, seed: int = 0) -> tuple[Te
 
 
 def unpaired_digits(
-    split: str = "train", n_typed: int | None = None
+    split: str = "train", n_typed: int | None = None, fill_frame: bool = True
 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """The two domains of CycleGAN in lesson 15: (typed, labels), (handwritten, labels).
 
-    Domain A: `typed_digits_with_labels(16, split, n_typed)` (6,000 in "train", 1,000 in
-    "test"; sharp, thin strokes). Domain B: the bundled handwritten digits at 16x16,
+    Domain A: `typed_digits_with_labels(16, split, n_typed, fill_frame)` (6,000 in "train",
+    1,000 in "test"; sharp, thin strokes), enlarged by default to fill the frame as the
+    handwritten ones do. Domain B: the bundled handwritten digits at 16x16,
     `digits_with_labels(16, split)` (1,438 in "train", 359 in "test"), which are 8x8 scans
     enlarged, so blurred, with thick strokes. Images (N, 1, 16, 16) in [-1, 1], labels (N,).
     Nothing pairs them: the labels are only for measuring (does a translated 3 still read 3?).
     """
-    return typed_digits_with_labels(16, split, n_typed), digits_with_labels(16, split)
+    return typed_digits_with_labels(16, split, n_typed, fill_frame), digits_with_labels(16, split)
 
 
 PHOTOS = {  # scikit-image's bundled photographs (no download): lesson 14's

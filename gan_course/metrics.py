@@ -36,7 +36,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .data import GaussianMixture, digits_with_labels
+from .data import GaussianMixture, denoising_pairs, digits_with_labels, inpainting_pairs
 from .latent import fixed_noise, sample
 from .runtime import device_of
 
@@ -487,10 +487,46 @@ def masked_psnr(output: Tensor, target: Tensor, mask: Tensor, data_range: float 
     return 10 * torch.log10(data_range**2 / mse)
 
 
+class RepairScores(NamedTuple):
+    """Lesson 15's measures of a digit repairer, mean PSNR in dB over the test images."""
+
+    hole: float  # on the painted-out square only (`masked_psnr`)
+    noise: float  # on the whole denoised image: every pixel was damaged
+
+
+def repair_scores(generator: nn.Module, images: Tensor, seed: int = 1) -> RepairScores:
+    """How well `generator` repairs `images` (N, 1, H, W) given a 6x6 grey hole
+    (`data.inpainting_pairs`) and given noise of std 0.5 (`data.denoising_pairs`), both drawn
+    with `seed`, as lesson 15 measures its pix2pix runs on the typed test digits."""
+    holed, _, masks = inpainting_pairs(images, mask_size=6, seed=seed)
+    noisy, _ = denoising_pairs(images, std=0.5, seed=seed)
+    hole = masked_psnr(sample(generator, inputs=holed), images, masks).mean().item()
+    everywhere = torch.ones_like(masks)
+    noise = masked_psnr(sample(generator, inputs=noisy), images, everywhere).mean().item()
+    return RepairScores(hole, noise)
+
+
 def label_kept(translated: Tensor, labels: Tensor, classifier=None) -> float:
     """The fraction of `translated` images (N, 1, 16, 16) the course's digit classifier reads as
     their source's label (N,): does a translated 3 still read 3? Chance is about 0.1."""
     return (predict_digits(translated, classifier) == labels.cpu()).float().mean().item()
+
+
+class NearestLabels(NamedTuple):
+    votes: Tensor  # (N,): the majority label of each image's k nearest references
+    distance: float  # the mean RMS pixel difference to the nearest reference
+
+
+def nearest_labels(images: Tensor, references: Tensor, labels: Tensor, k: int = 5) -> NearestLabels:
+    """A judge that knows no classifier: the `k` `references` (M, C, H, W) nearest to each of
+    `images` (N, C, H, W) in pixels vote for their labels (M,). How far the nearest one is (the
+    RMS difference a pixel) says whether an image looks like the references at all; lesson 15
+    asks it of digits translated into handwriting, against the handwritten training digits."""
+    images, references = images.detach().flatten(1).cpu(), references.detach().flatten(1).cpu()
+    nearest = torch.cdist(images, references).topk(k, largest=False)  # (N, k) each
+    votes = labels.cpu()[nearest.indices].mode(dim=1).values  # (N,)
+    rms = nearest.values[:, 0] / images.shape[1] ** 0.5  # distance / sqrt(pixels)
+    return NearestLabels(votes, rms.mean().item())
 
 
 def cycle_error(g_ab: nn.Module, g_ba: nn.Module, images: Tensor) -> float:

@@ -9,6 +9,7 @@ import shutil
 import nbformat
 import pytest
 import torch
+from torch import nn
 
 from gan_course import assets, runtime
 from gan_course.assets import (
@@ -42,6 +43,7 @@ from gan_course.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_course.models.progan import ProgressiveGenerator
 from gan_course.models.srgan import FeatureNet, SRResNet
 from gan_course.models.stylegan import StyleGenerator
+from gan_course.models.translation import ResnetGenerator, UNet
 from gan_course.train import TrainConfig, train_gan
 
 from .conftest import REPO
@@ -52,6 +54,7 @@ NETS = {  # the others: G and D
     "lapgan_digits_11.pt": {"generator", "d8", "d16"},  # a D a level
     "srresnet_photos_14.pt": {"generator"},  # trained on a pixel loss: no D
     "srgan_photos_14.pt": {"generator", "discriminator", "features"},  # and the content loss's
+    "cyclegan_digits_15.pt": {"g_ab", "g_ba", "d_a", "d_b"},  # two of each
 }
 
 
@@ -79,6 +82,10 @@ def progressive_generator():  # lesson 12's, every stage of it
     return ProgressiveGenerator(latent_dim=32, image_size=16, widths=(32, 32, 16))
 
 
+def unet():  # lesson 15's, for its three pix2pix runs
+    return UNet(width=16)
+
+
 def style_generator():  # lesson 13's, for both of its runs
     return StyleGenerator(latent_dim=32, w_dim=32, mapping_layers=4, image_size=16)
 
@@ -91,7 +98,9 @@ def test_the_shipped_files_are_the_recipes_ones_checked_and_small():
     assert on_disk == sorted(SHIPPED) == shipped(), "make_weights.RECIPES lists what ships"
     assert "digits_classifier.pt" in SHIPPED and len(LESSON_FILES) >= 4
     for name in SHIPPED:
-        assert verified_path(name).stat().st_size <= 2 * 1024**2, f"{name} is over 2 MB"
+        generators = 2 if name == "cyclegan_digits_15.pt" else 1  # CycleGAN's two: A->B, B->A
+        size = verified_path(name).stat().st_size
+        assert size <= generators * 2 * 1024**2, f"{name} is over 2 MB a generator"
         assert remake_command(name) == f"python -m gan_course.assets.make_weights {name}"
 
 
@@ -104,7 +113,8 @@ def test_every_file_loads_with_weights_only(name):
         assert payload["made_by"] == remake_command(name)
         nets = NETS.get(name, {"generator", "discriminator"})
         assert set(payload["nets"]) == set(payload["hparams"]) == nets
-        assert all(isinstance(v, torch.Tensor) for v in payload["nets"]["generator"].values())
+        tensors = [v for net in payload["nets"].values() for v in net.values()]
+        assert tensors and all(isinstance(v, torch.Tensor) for v in tensors)
         assert all(v.dtype == torch.float32 for v in payload["history"].values())
         steps = payload["history"]["step"]  # the whole run, every step of it
         assert steps[-1] == len(steps) == payload["config"].get("steps", len(steps))
@@ -242,6 +252,25 @@ def test_super_resolution_generators_keep_lesson_14s_promises():
     assert not features.training
 
 
+def test_translation_generators_keep_lesson_15s_promises():
+    for name in ("pix2pix_digits_15.pt", "pix2pix_l1_only_15.pt"):
+        ok, measured = make_weights.judge_pix2pix(load_pretrained(name, UNet(width=16), "cpu"))
+        assert ok, f"{name}: {measured}"
+        history = pretrained_history(name)
+        assert history.step == make_weights.PIX2PIX_STEPS and "l1" in history.keys()
+    G = load_pretrained("pix2pix_no_l1_15.pt", UNet(width=16), "cpu")
+    ok, measured = make_weights.judge_no_l1(G)  # worse than with the L1 term, yet repairs
+    assert ok, measured
+    generators = nn.ModuleDict(
+        {key: load_pretrained("cyclegan_digits_15.pt", ResnetGenerator(width=16), key=key)
+         for key in ("g_ab", "g_ba")}
+    )  # fmt: skip
+    ok, measured = make_weights.judge_cyclegan(generators)  # digits kept, the round trip closes
+    assert ok, measured
+    history = pretrained_history("cyclegan_digits_15.pt")
+    assert history.step == make_weights.CYCLE_STEPS and "cycle" in history.keys()
+
+
 # ------------------------------------------------------------------------------ refusals
 
 
@@ -308,12 +337,19 @@ def test_make_weights_lists_the_shipped_files_and_repeats_itself_byte_for_byte(t
         "stylegan_faces_13.pt": style_generator,
         "srresnet_photos_14.pt": SRResNet,
         "srgan_photos_14.pt": SRResNet,
+        "pix2pix_digits_15.pt": unet,
+        "pix2pix_l1_only_15.pt": unet,
+        "pix2pix_no_l1_15.pt": unet,
     }
     for name in LESSON_FILES:  # a few steps of each recipe, twice
         first = make_weights.make(name, tmp_path / "a", steps=4)
         second = make_weights.make(name, tmp_path / "b", steps=4)
         assert first.read_bytes() == second.read_bytes(), f"{name} is not reproducible"
-        load_pretrained(name, builders[name](), folder=tmp_path / "a")
+        if name == "cyclegan_digits_15.pt":  # no "generator": its nets are named
+            for key in ("g_ab", "g_ba"):
+                load_pretrained(name, ResnetGenerator(width=16), folder=tmp_path / "a", key=key)
+        else:
+            load_pretrained(name, builders[name](), folder=tmp_path / "a")
     assert sorted(json.loads((tmp_path / "a" / "checksums.json").read_text())) == sorted(
         LESSON_FILES
     )
@@ -339,10 +375,11 @@ PRETRAINED_LESSONS = {  # lesson -> what each of its training cells prints with 
     "12_progressive_growing": ["step 1800:"],
     "13_stylegan": ["step 1200:", "step 600:"],  # the digits, the faces
     "14_super_resolution": ["step 800:", "step 300:"],  # SRResNet, SRGAN
+    "15_image_to_image": ["step 1000:", "step 800:"],  # pix2pix's three runs, CycleGAN
 }
 TRAINERS = (  # what they call
     "train_gan", "train_lapgan", "train_progressive", "train_stylegan", "train_srresnet",
-    "train_srgan", "train_feature_net",
+    "train_srgan", "train_feature_net", "train_paired", "train_cycle",
 )  # fmt: skip
 REFUSE_TRAINING = f"""\
 def _refuse_training(*args, **kwargs):

@@ -33,6 +33,8 @@ COLUMNS = {
     "progressive": TYPED,
     "stylegan": TYPED,
     "superres": ["method", "chelsea PSNR", "camera PSNR", "coffee PSNR", "chelsea SSIM"],
+    "pix2pix": ["method", "hole PSNR dB", "denoised PSNR dB", "holed digits read right %"],
+    "cyclegan": ["method", "read as their digit %", "of those read right untouched %"],
     "speed": ["loop", "batch", "iterations / s", "compared with", "ratio", "ratio, CPU time"],
     "grading": ["sandbox", "notebooks", "minutes", "notebooks / minute", "verdicts as expected"],
     "threads": ["workload", "setting", "torch threads", "OMP_WAIT_POLICY"],

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import data, loop, metrics
+from gan_course import data, loop, losses, metrics
 from gan_course.families.cycle import CycleConfig, train_cycle
 from gan_course.families.paired import PairedConfig, paired_step, train_paired
 from gan_course.models.translation import (
@@ -150,7 +150,9 @@ def test_inpainting_pairs_blank_one_square_per_image_and_touch_nothing_else():
     assert masks.dtype == torch.bool and (masks.flatten(1).sum(1) == 25).all()
     rows, cols = masks.any(dim=3), masks.any(dim=2)  # (N, 1, 16): a 5x5 square in each
     assert (rows.sum(-1) == 5).all() and (cols.sum(-1) == 5).all()
-    assert (sources[masks] == -1).all(), "blanked to the background"
+    assert (sources[masks] == 0).all(), "painted mid-grey: the hole shows"
+    paper = data.inpainting_pairs(images, mask_size=5, seed=3, fill=-1.0)[0]
+    assert (paper[masks] == -1).all() and torch.equal(paper[~masks], images[~masks])
     assert torch.equal(sources[~masks], images[~masks]) and torch.equal(targets, images)
     assert targets.data_ptr() != images.data_ptr(), "targets are a copy"
     assert len({tuple(m.nonzero()[0].tolist()) for m in masks}) > 10, "places vary"
@@ -181,6 +183,23 @@ def test_unpaired_digits_are_typed_and_handwritten_with_their_labels():
     (test_typed, _), (test_hand, _) = data.unpaired_digits("test")
     assert len(test_typed) == 1000 and len(test_hand) == 359
     assert torch.equal(test_hand, data.digits(16, "test"))
+    shipped, labels = data.typed_digits_with_labels(16, "test")
+    assert torch.equal(data.unpaired_digits("test", fill_frame=False)[0][0], shipped)
+
+
+def test_fill_frame_enlarges_the_typed_digits_to_the_height_of_the_handwritten_ones():
+    def inked_rows(images):  # rows holding ink, of 16, on average
+        return (images > 0).any(dim=3).float().sum(dim=(1, 2)).mean().item()
+
+    shipped, labels = data.typed_digits_with_labels(16, "test")
+    enlarged, same_labels = data.typed_digits_with_labels(16, "test", fill_frame=True)
+    assert enlarged.shape == shipped.shape and torch.equal(labels, same_labels)
+    assert enlarged.min() >= -1 and enlarged.max() <= 1
+    hand = inked_rows(data.digits(16, "test"))
+    assert inked_rows(shipped) < 12.5 < 13.5 < inked_rows(enlarged) <= hand
+    assert torch.equal(data.unpaired_digits("test")[0][0], enlarged), "domain A, by default"
+    big = data.typed_digits_with_labels(16, "test")[0]
+    assert torch.equal(big, shipped), "the cached digits are untouched"
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -268,3 +287,27 @@ def test_cyclegan_with_resnet_generators_and_patchgans_runs_and_learns():
     assert history.step == 30 and all(math.isfinite(v) for v in history.records["g_loss"])
     assert history.last("cycle", 5) < history.records["cycle"][0]
     assert metrics.cycle_error(g_ab, g_ba, typed) < 1.0
+
+
+def test_batchnorm_would_blind_the_patch_discriminator_to_whole_batches():
+    # The steps call D on an all-real batch and an all-fake batch apart. BatchNorm before the
+    # 1x1 head normalises each batch on its own, so D cannot tell them apart: hence no
+    # BatchNorm by default. D alone learns to tell (noisy, clean) from (noisy, noisy) pairs.
+    clean = data.typed_digits(16, "train", n=500)
+    noisy, _ = data.denoising_pairs(clean, 0.5, seed=0)
+    verdicts = {}
+    for batchnorm in (True, False):
+        torch.manual_seed(0)
+        D = PatchDiscriminator(width=16, batchnorm=batchnorm)
+        optimizer = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+        for _ in range(150):
+            i = torch.randint(500, (16,))
+            d_loss = losses.d_loss_bce(D(noisy[i], clean[i]), D(noisy[i], noisy[i]))
+            optimizer.zero_grad()
+            d_loss.backward()
+            optimizer.step()
+        with torch.no_grad():  # train mode, as in training: real and fake batches apart
+            real, fake = D(noisy[:64], clean[:64]), D(noisy[:64], noisy[:64])
+        verdicts[batchnorm] = torch.sigmoid(real).mean() - torch.sigmoid(fake).mean()
+    assert PatchDiscriminator().hparams["batchnorm"] is False
+    assert abs(verdicts[True]) < 0.05 < 0.3 < verdicts[False], verdicts

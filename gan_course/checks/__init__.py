@@ -15,6 +15,7 @@ from . import (
     discriminator,
     evaluating_gans,
     generator,
+    image_to_image,
     lapgan,
     losses,
     progressive_growing,
@@ -38,6 +39,7 @@ from .dcgan import *  # noqa: F403
 from .discriminator import *  # noqa: F403
 from .evaluating_gans import *  # noqa: F403
 from .generator import *  # noqa: F403
+from .image_to_image import *  # noqa: F403
 from .lapgan import *  # noqa: F403
 from .losses import *  # noqa: F403
 from .progressive_growing import *  # noqa: F403
@@ -64,6 +66,7 @@ MODULES = (  # one per exercise, and the concept questions of them all
     progressive_growing,
     stylegan,
     super_resolution,
+    image_to_image,
     questions,
 )
 __all__ = [

@@ -78,6 +78,34 @@ class ReplayBuffer:
         return torch.stack(out)
 
 
+def cycle_loss(
+    g_ab: nn.Module,
+    g_ba: nn.Module,
+    real_a: Tensor,
+    real_b: Tensor,
+    *,
+    fake_b: Tensor | None = None,
+    fake_a: Tensor | None = None,
+) -> Tensor:
+    r"""The cycle loss, 0-d: $\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) -
+    b\rVert_1$, each a mean over its own batch and pixels (the two batches may differ in size).
+
+    `fake_b` = $G_{AB}(a)$ and `fake_a` = $G_{BA}(b)$, when the caller has them already (the
+    adversarial terms need them too), save computing them again. Not weighted: `cycle_step`
+    multiplies it by `cycle_weight`.
+    """
+    fake_b = g_ab(real_a) if fake_b is None else fake_b  # (N, C, H, W): a translated to B
+    fake_a = g_ba(real_b) if fake_a is None else fake_a  # (M, C, H, W): b translated to A
+    return F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)  # back again
+
+
+def identity_loss(g_ab: nn.Module, g_ba: nn.Module, real_a: Tensor, real_b: Tensor) -> Tensor:
+    r"""The identity loss, 0-d: $\lVert G_{AB}(b) - b\rVert_1 + \lVert G_{BA}(a) - a\rVert_1$,
+    means as in `cycle_loss`: an image already in a generator's target domain should pass
+    through it unchanged. Not weighted: `cycle_step` multiplies it by `identity_weight`."""
+    return F.l1_loss(g_ab(real_b), real_b) + F.l1_loss(g_ba(real_a), real_a)
+
+
 def cycle_step(state: TrainState) -> dict:
     """One CycleGAN iteration on a batch (a, b) of the two domains from `state.batches`."""
     config = state.config
@@ -88,11 +116,11 @@ def cycle_step(state: TrainState) -> dict:
     fake_b, fake_a = g_ab(real_a), g_ba(real_b)
     adversarial = losses.g_loss_least_squares(d_b(fake_b))
     adversarial = adversarial + losses.g_loss_least_squares(d_a(fake_a))
-    cycle = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
+    cycle = cycle_loss(g_ab, g_ba, real_a, real_b, fake_b=fake_b, fake_a=fake_a)
     g_loss = adversarial + config.cycle_weight * cycle
     identity = torch.zeros(())
     if config.identity_weight:
-        identity = F.l1_loss(g_ab(real_b), real_b) + F.l1_loss(g_ba(real_a), real_a)
+        identity = identity_loss(g_ab, g_ba, real_a, real_b)
         g_loss = g_loss + config.identity_weight * identity
     g_loss.backward()  # also fills the discriminators' .grad; their step clears it first
     state.g_optimizer.step()

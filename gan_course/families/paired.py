@@ -45,6 +45,27 @@ class PairedConfig:
         self.betas = tuple(self.betas)
 
 
+def pix2pix_g_loss(
+    fake_logits: Tensor,
+    fake: Tensor,
+    target: Tensor,
+    l1_weight: float = 100.0,
+    adversarial_weight: float = 1.0,
+) -> tuple[Tensor, Tensor, Tensor]:
+    r"""pix2pix's generator loss and its two terms: (total, adversarial, l1), each 0-d.
+
+    $$\mathcal{L}_G = w_{adv}\,\big(-\log D(x, G(x))\big) + \lambda\,\lVert y - G(x)\rVert_1,$$
+    with `fake_logits` D's logits for the pairs (x, G(x)), one per image or a map of them
+    (N, 1, h, w), `fake` = G(x) and `target` = y, both (N, C, H, W); $\lambda$ = `l1_weight`
+    (the paper's 100), $w_{adv}$ = `adversarial_weight` (0: the paper's "L1" baseline). Both
+    terms are means, over the batch and the map or the pixels: neither grows with the batch
+    size or the image size. `paired_step` logs the three.
+    """
+    adversarial = losses.g_loss_nonsaturating(fake_logits)  # -log D(x, G(x)), from logits
+    l1 = F.l1_loss(fake, target)  # mean |y - G(x)|
+    return adversarial_weight * adversarial + l1_weight * l1, adversarial, l1
+
+
 def paired_step(state: TrainState) -> dict:
     """One pix2pix iteration on a batch of pairs (source, target) from `state.batches`."""
     config, G, D = state.config, state.generator, state.discriminator
@@ -62,9 +83,9 @@ def paired_step(state: TrainState) -> dict:
     stop_if_diverged(metrics, state.history, "D")
     # (2) Update G: fool the updated D on the same sources, and stay near the targets
     state.g_optimizer.zero_grad()
-    adversarial = losses.g_loss_nonsaturating(D(source, fake))  # -log D(x, G(x))
-    l1 = F.l1_loss(fake, target)  # mean |y - G(x)|
-    g_loss = config.adversarial_weight * adversarial + config.l1_weight * l1
+    g_loss, adversarial, l1 = pix2pix_g_loss(
+        D(source, fake), fake, target, config.l1_weight, config.adversarial_weight
+    )
     g_loss.backward()  # also fills D's .grad; the next D step clears it
     state.g_optimizer.step()
     return {**metrics, "g_loss": g_loss.item(), "g_adv": adversarial.item(), "l1": l1.item()}

@@ -197,8 +197,16 @@ class PatchDiscriminator(nn.Module):
     run into the zero padding. pix2pix's 70x70 PatchGAN is the same idea at 256x256.
 
     `paired=True` (pix2pix): `D(source, image)`, the two stacked on the channels, so D judges
-    whether `image` goes with `source`. `paired=False` (CycleGAN): `D(image)`. The count is
-    exact in eval mode; BatchNorm in train mode also mixes in the statistics of the batch.
+    whether `image` goes with `source`. `paired=False` (CycleGAN): `D(image)`.
+
+    No BatchNorm by default (`batchnorm=True` puts it after every block but the first). The
+    training steps call D on a batch of real images and on a batch of fakes separately, and
+    BatchNorm right before the 1x1 head would normalise each batch on its own: the head then
+    gives both batches the same mean logit, and D cannot tell an all-real batch from an
+    all-fake one (trained alone for 300 steps to tell (noisy, clean) pairs of typed digits from
+    (noisy, noisy) ones, it said 0.50 and 0.49; without BatchNorm, 0.87 and 0.17). BatchNorm
+    in train mode also makes a logit depend on the rest of the batch, so `receptive_field` is
+    exact only without it or in eval mode.
     """
 
     def __init__(
@@ -207,7 +215,7 @@ class PatchDiscriminator(nn.Module):
         width: int = 32,  # channels after the first block; doubled at every block
         n_layers: int = 2,  # strided blocks: each one halves the map and doubles the patch
         paired: bool = True,  # judge (source, image) pairs, or images alone
-        batchnorm: bool = True,  # BatchNorm after every block but the first
+        batchnorm: bool = False,  # BatchNorm after every block but the first
     ) -> None:
         super().__init__()
         self.paired = paired
