@@ -258,3 +258,27 @@ class GrowthSnapshots(Callback):
             self.images[state.history.step] = progressive.grown(
                 sample(state.generator, z=self.z).cpu(), state.generator.sizes[-1]
             )
+
+
+class OracleNLL(Callback):
+    """A callback: every `every` steps (and at the end), NLL-oracle of `n` fresh samples of
+    the generator, kept as (step, nll) pairs in `self.values`."""
+
+    def __init__(self, oracle: nn.Module, every: int = 50, n: int = 1000) -> None:
+        self.oracle, self.every, self.n = oracle, every, n
+        self.values: list[tuple[int, float]] = []
+
+    def measure(self, state) -> None:
+        nll = self.oracle.nll(state.generator.sample(self.n))
+        self.values.append((state.history.step, nll))
+
+    def on_train_begin(self, state) -> None:
+        self.measure(state)
+
+    def on_step_end(self, state) -> None:
+        if state.history.step % self.every == 0:
+            self.measure(state)
+
+    def on_train_end(self, state) -> None:
+        if self.values[-1][0] != state.history.step:
+            self.measure(state)

@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import torch
@@ -567,3 +568,32 @@ def real_batches(data, batch_size: int, device) -> Iterator:
             picked = order[start : start + batch_size]
             batch = tuple(t[picked] for t in tensors)
             yield batch if len(batch) == 2 else batch[0]
+
+
+# ------------------------------------------------------------------------------ text (lesson 16)
+
+
+def text_corpus() -> str:
+    """A small real text for lesson 16's character model: the descriptions of the datasets
+    scikit-learn ships (`sklearn/datasets/descr/*.rst`, about 40,000 characters of English with
+    some tables), in a fixed order, runs of spaces squeezed. Offline, on every install; the
+    same for a given scikit-learn version."""
+    folder = files("sklearn.datasets.descr")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name)
+             if p.name.endswith(".rst")]  # fmt: skip
+    return "\n".join(" ".join(line.split()) for text in texts for line in text.splitlines())
+
+
+def char_windows(text: str, length: int = 40, stride: int = 3) -> tuple[Tensor, list[str]]:
+    """Overlapping windows of `text` as token ids (N, length), and the alphabet (id -> char).
+    Id 0 is the newline, the start token a `TokenLSTM` reads first."""
+    alphabet = ["\n"] + sorted(set(text) - {"\n"})
+    index = {c: i for i, c in enumerate(alphabet)}
+    ids = torch.tensor([index[c] for c in text])
+    starts = range(0, len(ids) - length, stride)
+    return torch.stack([ids[s : s + length] for s in starts]), alphabet
+
+
+def decode_chars(tokens: Tensor, alphabet: list[str]) -> list[str]:
+    """Token ids (N, L) back to N strings."""
+    return ["".join(alphabet[i] for i in row.tolist()) for row in tokens]

@@ -14,7 +14,11 @@ The classic GAN of lessons 05-10 lives in `gan_course.train` (`gan_step`, `Train
 * `paired`: image-to-image translation with pairs (pix2pix, Isola et al. 2017): G(x) against
   the target y, with an L1 term;
 * `cycle`: unpaired translation (CycleGAN, Zhu et al. 2017): two generators, two
-  discriminators, cycle and identity losses, a replay buffer of fakes.
+  discriminators, cycle and identity losses, a replay buffer of fakes (lesson 15, with
+  `paired`);
+* `seqgan`: text (Yu et al. 2017): a token LSTM trained by maximum likelihood, then by policy
+  gradient with Monte-Carlo rollouts as rewards; the Gumbel-softmax alternative beside it
+  (lesson 16, in preparation).
 
 Each module has a config dataclass (its hyperparameters, saved with checkpoints), a
 `*_step(state) -> dict` that does one iteration on a `gan_course.loop.TrainState` and returns
