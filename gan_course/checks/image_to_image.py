@@ -663,8 +663,8 @@ questions.choice(
     "generator can even hide its source in faint pixels that the other one reads back (Chu et "
     "al. 2017, 'CycleGAN, a master of steganography'). The identity loss pulls each generator "
     "towards leaving images alone, and so towards translations that keep what the two domains "
-    "share: here, the digit. Lesson 15 tried it: without the identity loss, the classifier "
-    "read the translations about as often as chance would.",
+    "share: here, the digit. `python -m benchmarks cyclegan` tried it: without the identity "
+    "loss, the classifier read the translations right less often than a blind guess would.",
     why={
         "7a94f67342ea2e4a": "the cycle loss trains the round trip G_BA(G_AB(a)) against a "
         "directly; the identity loss, G_AB(b) against b, is no part of it, and the round trip "
