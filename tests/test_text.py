@@ -242,3 +242,29 @@ def test_the_bundled_text_cuts_into_windows_that_decode_back():
     assert int(windows.max()) < len(alphabet)
     first, fourth = data.decode_chars(windows[[0, 1]], alphabet)
     assert first == text[:40] and fourth == text[3:43]
+
+
+def test_a_baseline_leaves_no_gradient_when_every_sentence_scores_alike():
+    # with the batch's mean reward taken off, equal rewards carry no signal: G must not move
+    oracle = Oracle(V, seed=0, length=L)
+    data = oracle.sample(64, seed=1)
+    torch.manual_seed(0)
+    g, d = TokenLSTM(V, length=L), small_cnn()
+    before = [p.clone() for p in g.parameters()]
+    config = SeqGANConfig(steps=2, batch_size=16, const_reward=0.7, baseline=True)
+    history = train_seqgan(g, d, data, config)
+    assert history["reward"].tolist() == pytest.approx([0.7, 0.7]), "logged before the baseline"
+    assert all(torch.equal(p, q) for p, q in zip(before, g.parameters(), strict=True))
+
+
+def test_the_constant_reward_control_trains_g_alone():
+    oracle = Oracle(V, seed=0, length=L)
+    data = oracle.sample(64, seed=1)
+    torch.manual_seed(0)
+    g, d = TokenLSTM(V, length=L), small_cnn()
+    g_before = [p.clone() for p in g.parameters()]
+    d_before = [p.clone() for p in d.parameters()]
+    history = train_seqgan(g, d, data, SeqGANConfig(steps=2, batch_size=16, const_reward=0.5))
+    assert set(history.logged()) == {"g_loss", "reward"}, "no D step in the control"
+    assert all(torch.equal(p, q) for p, q in zip(d_before, d.parameters(), strict=True))
+    assert any(not torch.equal(p, q) for p, q in zip(g_before, g.parameters(), strict=True))

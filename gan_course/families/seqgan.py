@@ -172,21 +172,38 @@ class SeqGANConfig:
     rollout_keep: float = 0.8  # delayed rollout policy: keep 0.8 of it each round (the code)
     g_steps: int = 1  # policy-gradient updates a round (the code: 1)
     d_steps: int = 15  # D batches a round (the code: 5 x 3 epochs over 20k, ~4,700)
+    baseline: bool = False  # subtract the batch's mean reward at each position (not the code)
+    const_reward: float | None = None  # a control: this reward everywhere, no rollouts, no D
 
 
 def seqgan_step(state: TrainState) -> dict:
     """One SeqGAN round: policy-gradient step(s) for G, the rollout policy follows G a
-    little, then `d_steps` D updates against G's new samples."""
+    little, then `d_steps` D updates against G's new samples.
+
+    `config.baseline` subtracts, at each position, the batch's mean reward, so that only the
+    tokens D liked better than G's usual ones are pushed up. `config.const_reward` is a
+    control, not SeqGAN: the same reward for every token (no rollouts, D left alone), so the
+    step is maximum likelihood on G's own samples. It sharpens G, which NLL-oracle rewards
+    and held-out likelihood does not (lesson 16).
+    """
     config, G, D = state.config, state.generator, state.discriminator
     rollout = state.extra["rollout"]
     # (1) Update G: sample, score every prefix by rollouts, push up log G of well-scored tokens
     for _ in range(config.g_steps):
         samples = G.sample(config.batch_size)  # (N, L): integers, no gradient
-        rewards = rollout_rewards(rollout, D, samples, config.n_rollouts)  # (N, L)
+        if config.const_reward is None:
+            rewards = rollout_rewards(rollout, D, samples, config.n_rollouts)  # (N, L)
+        else:
+            rewards = torch.full(samples.shape, config.const_reward, device=samples.device)
+        reward = rewards.mean().item()  # logged before the baseline is taken off
+        if config.baseline:
+            rewards = rewards - rewards.mean(dim=0, keepdim=True)  # (N, L) - (1, L)
         g_loss = policy_gradient_loss(G.log_probs(samples), rewards)  # gradient via log G only
         clipped_step(G, state.g_optimizer, g_loss, config.grad_clip)
-    metrics = {"g_loss": g_loss.item(), "reward": rewards.mean().item()}
+    metrics = {"g_loss": g_loss.item(), "reward": reward}
     stop_if_diverged(metrics, state.history, "G")
+    if config.const_reward is not None:
+        return metrics  # the control: no rollout policy to move, no D to train
     # (2) The rollout policy moves towards G
     lerp_parameters(rollout, G, config.rollout_keep)
     # (3) Update D against the new G
