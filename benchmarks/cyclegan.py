@@ -91,11 +91,11 @@ def read(typed, labels, translated, handwritten, hand_labels) -> dict:
 def train_all(steps: int, n_typed: int | None, seed: int) -> dict[str, Translation]:
     """From `seed`, the three CycleGAN runs of `RUNS` and the untouched digits, all scored."""
     device = runtime.get_device()
+    handwritten = unpaired_digits("train")[1]  # (images, labels): what the vote compares with
     results = {}
     for fill, name in UNTOUCHED.items():
-        (typed, labels), (hand, hand_labels) = unpaired_digits("test", fill_frame=fill)
-        train_hand = unpaired_digits("train")[1]
-        results[name] = Translation(**read(typed, labels, typed, *train_hand))
+        (typed, labels), _ = unpaired_digits("test", fill_frame=fill)
+        results[name] = Translation(**read(typed, labels, typed, *handwritten))
     for name, (fill, identity) in RUNS.items():
         (typed, _), (hand, _) = unpaired_digits("train", n_typed, fill_frame=fill)
         (test_typed, labels), (test_hand, hand_labels) = unpaired_digits("test", fill_frame=fill)
@@ -108,7 +108,7 @@ def train_all(steps: int, n_typed: int | None, seed: int) -> dict[str, Translati
         translated = sample(g_ab, inputs=test_typed).cpu()
         back = predict_digits(sample(g_ba, inputs=test_hand).cpu()) == hand_labels
         results[name] = Translation(
-            **read(test_typed, labels, translated, *unpaired_digits("train")[1]),
+            **read(test_typed, labels, translated, *handwritten),
             back=back.float().mean().item(),
             cycle_a=cycle_error(g_ab, g_ba, test_typed),
             cycle_b=cycle_error(g_ba, g_ab, test_hand),

@@ -16,17 +16,15 @@ baseline").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from torch import nn
 
 from gan_course import runtime
 from gan_course.assets.make_weights import PIX2PIX_RUNS, PIX2PIX_STEPS, repair_pairs
-from gan_course.data import inpainting_pairs, typed_digits_with_labels
+from gan_course.data import typed_digits_with_labels
 from gan_course.families.paired import PairedConfig, train_paired
-from gan_course.latent import sample
-from gan_course.metrics import label_kept, repair_scores
+from gan_course.metrics import RepairScores, repair_scores
 from gan_course.models.translation import PatchDiscriminator, UNet
 
 from .common import TIME_HEADERS, Column, Machine, Report, Target, mean, our_row, seed_runs
@@ -44,27 +42,13 @@ PUBLISHED = (
 )
 
 
-@dataclass(frozen=True)
-class Repair:
-    """One repairer on the typed test digits: PSNR on the hole and of the denoised image (dB),
-    and the fraction of holed digits the classifier reads right after the repair."""
-
-    hole: float
-    noise: float
-    read: float
-
-    def __str__(self) -> str:
-        return f"hole {self.hole:.2f} dB, noise {self.noise:.2f} dB, read {self.read:.0%}"
-
-
-def score(generator: nn.Module) -> Repair:
+def score(generator: nn.Module) -> RepairScores:
+    """`generator`'s repairs of the typed test digits, with the classifier's reading."""
     images, labels = typed_digits_with_labels(16, "test")
-    holed, _, _ = inpainting_pairs(images, mask_size=6, seed=1)  # as `repair_scores` draws them
-    hole, noise = repair_scores(generator, images)
-    return Repair(hole, noise, label_kept(sample(generator, inputs=holed), labels))
+    return repair_scores(generator, images, labels=labels)
 
 
-def train_all(steps: int, seed: int) -> dict[str, Repair]:
+def train_all(steps: int, seed: int) -> dict[str, RepairScores]:
     """From `seed`, lesson 15's three runs, each reseeded as the lesson does, and their scores."""
     device = runtime.get_device()
     pairs = repair_pairs()

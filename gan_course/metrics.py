@@ -488,22 +488,33 @@ def masked_psnr(output: Tensor, target: Tensor, mask: Tensor, data_range: float 
 
 
 class RepairScores(NamedTuple):
-    """Lesson 15's measures of a digit repairer, mean PSNR in dB over the test images."""
+    """Lesson 15's measures of a digit repairer over the test images."""
 
-    hole: float  # on the painted-out square only (`masked_psnr`)
-    noise: float  # on the whole denoised image: every pixel was damaged
+    hole: float  # mean PSNR in dB on the painted-out square only (`masked_psnr`)
+    noise: float  # mean PSNR in dB of the whole denoised image: every pixel was damaged
+    read: float = float("nan")  # holed digits the classifier reads right after the repair
+
+    def __str__(self) -> str:
+        text = f"hole {self.hole:.2f} dB, noise {self.noise:.2f} dB"
+        return text if self.read != self.read else f"{text}, read {self.read:.0%}"  # NaN: none
 
 
-def repair_scores(generator: nn.Module, images: Tensor, seed: int = 1) -> RepairScores:
+def repair_scores(
+    generator: nn.Module, images: Tensor, seed: int = 1, labels: Tensor | None = None
+) -> RepairScores:
     """How well `generator` repairs `images` (N, 1, H, W) given a 6x6 grey hole
     (`data.inpainting_pairs`) and given noise of std 0.5 (`data.denoising_pairs`), both drawn
-    with `seed`, as lesson 15 measures its pix2pix runs on the typed test digits."""
+    with `seed`, as lesson 15 measures its pix2pix runs on the typed test digits. With the
+    digits' `labels` (N,), also how often the course's classifier reads a repaired holed digit
+    right (`label_kept`)."""
     holed, _, masks = inpainting_pairs(images, mask_size=6, seed=seed)
     noisy, _ = denoising_pairs(images, std=0.5, seed=seed)
-    hole = masked_psnr(sample(generator, inputs=holed), images, masks).mean().item()
+    repaired = sample(generator, inputs=holed)
+    hole = masked_psnr(repaired, images, masks).mean().item()
     everywhere = torch.ones_like(masks)
     noise = masked_psnr(sample(generator, inputs=noisy), images, everywhere).mean().item()
-    return RepairScores(hole, noise)
+    read = float("nan") if labels is None else label_kept(repaired, labels)
+    return RepairScores(hole, noise, read)
 
 
 def label_kept(translated: Tensor, labels: Tensor, classifier=None) -> float:

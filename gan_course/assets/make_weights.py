@@ -443,33 +443,27 @@ def judge_srgan(G) -> tuple[bool, str]:
     return ok, f"{_sr_report(scores)} (SRResNet: {_sr_report(srresnet)})"
 
 
-def _repairs(G) -> tuple[RepairScores, RepairScores]:
-    """`G`'s repairs of the typed test digits, and doing nothing's."""
-    images = typed_digits(16, "test")
-    return repair_scores(G.cpu(), images), repair_scores(nn.Identity(), images)
-
-
-def _repair_report(scores: RepairScores) -> str:
-    return f"hole {scores.hole:.2f} dB, noise {scores.noise:.2f} dB"
+def _repairs(G) -> RepairScores:
+    """`G`'s repairs of the typed test digits (`nn.Identity()`: doing nothing's)."""
+    return repair_scores(G.cpu(), typed_digits(16, "test"))
 
 
 def judge_pix2pix(G) -> tuple[bool, str]:
     # lesson 15: pix2pix (and L1 alone) repair the hole and the noise, far above doing nothing
     # (hole 7.0 dB, noise 14.7 dB in the lesson's run)
-    ours, nothing = _repairs(G)
+    ours, nothing = _repairs(G), _repairs(nn.Identity())
     ok = ours.hole >= nothing.hole + 5 and ours.noise >= nothing.noise + 4.5
-    return ok, f"{_repair_report(ours)} (doing nothing: {_repair_report(nothing)})"
+    return ok, f"{ours} (doing nothing: {nothing})"
 
 
 def judge_no_l1(G) -> tuple[bool, str]:
     # lesson 15: with lambda = 0 the repairs are worse than with the L1 term, alone or not, by
     # a decibel on the hole, yet better than doing nothing; the others are made first (`NAMES`)
-    ours, nothing = _repairs(G)
-    others = [_repairs(load_pretrained(name, UNet(width=16), "cpu"))[0]
+    ours, nothing = _repairs(G), _repairs(nn.Identity())
+    others = [_repairs(load_pretrained(name, UNet(width=16), "cpu"))
               for name in ("pix2pix_digits_15.pt", "pix2pix_l1_only_15.pt")]  # fmt: skip
     ok = ours.hole >= nothing.hole + 1 and all(ours.hole <= o.hole - 1 for o in others)
-    with_l1 = ", ".join(map(_repair_report, others))
-    return ok, f"{_repair_report(ours)} (with the L1 term: {with_l1})"
+    return ok, f"{ours} (with the L1 term: {', '.join(map(str, others))})"
 
 
 def judge_cyclegan(generators: nn.ModuleDict) -> tuple[bool, str]:
